@@ -1,0 +1,84 @@
+/** Error classes of Harmonia. `code` is what the HTTP layer maps to a status (API.md "Errors"). */
+
+export type FieldError = { path: string; message: string }
+
+export class HarmoniaError extends Error {
+  readonly code: 'validation' | 'not_found' | 'conflict' | 'invalid_transition' | 'internal' | 'stale_write' = 'internal'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'HarmoniaError'
+  }
+}
+
+/** A well-formed request that fails validation (HTTP 422). `errors` name each field and the reason. */
+export class ValidationError extends HarmoniaError {
+  override readonly code = 'validation'
+  readonly errors: FieldError[]
+  constructor(errors: FieldError[], title = 'Validation failed') {
+    super(`${title}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`)
+    this.name = 'ValidationError'
+    this.errors = errors
+  }
+}
+
+export class NotFoundError extends HarmoniaError {
+  override readonly code = 'not_found'
+  constructor(kind: string, id: string) {
+    super(`${kind} ${id} not found`)
+    this.name = 'NotFoundError'
+  }
+}
+
+export class ConflictError extends HarmoniaError {
+  override readonly code = 'conflict'
+  constructor(message: string) {
+    super(message)
+    this.name = 'ConflictError'
+  }
+}
+
+/** A command the current status forbids, such as pausing a completed execution (HTTP 409). */
+export class InvalidTransitionError extends HarmoniaError {
+  override readonly code = 'invalid_transition'
+  constructor(kind: string, id: string, command: string, status: string) {
+    super(`cannot ${command} ${kind} ${id}: it is ${status}`)
+    this.name = 'InvalidTransitionError'
+  }
+}
+
+/**
+ * Thrown by a task handler to stop retries (Restate's TerminalError, Inngest's NonRetriableError).
+ * Any other thrown value is retryable unless its code is listed in the task's `non_retryable_errors`.
+ */
+export class TerminalTaskError extends Error {
+  readonly code: string | undefined
+  constructor(message: string, options?: { code?: string; cause?: unknown }) {
+    super(message, { cause: options?.cause })
+    this.name = 'TerminalTaskError'
+    this.code = options?.code
+  }
+}
+
+/** A failure normalised to JSON: what a task stores as `error`. */
+export type TaskFailure = { message: string; code?: string; retryable: boolean }
+
+/**
+ * Normalises anything a handler threw into a serialisable failure.
+ * `nonRetryable` lists codes or error names that must not be retried (the retry policy's `non_retryable_errors`).
+ */
+export function toTaskFailure(error: unknown, nonRetryable: readonly string[] = []): TaskFailure {
+  if (error instanceof TerminalTaskError) {
+    return error.code === undefined ? { message: error.message, retryable: false } : { message: error.message, code: error.code, retryable: false }
+  }
+  if (error instanceof Error) {
+    const rawCode = (error as { code?: unknown }).code
+    const code = typeof rawCode === 'string' ? rawCode : undefined
+    const flagged = (error as { retryable?: unknown }).retryable === false || (error as { nonRetryable?: unknown }).nonRetryable === true
+    const listed = nonRetryable.includes(error.name) || (code !== undefined && nonRetryable.includes(code))
+    const failure: TaskFailure = { message: error.message || error.name, retryable: !(flagged || listed) }
+    if (code !== undefined) failure.code = code
+    return failure
+  }
+  if (typeof error === 'string') return { message: error, retryable: !nonRetryable.includes(error) }
+  return { message: 'task failed with a non-error value', retryable: true }
+}

@@ -1,0 +1,244 @@
+import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate'
+import { toTaskFailure, type TaskFailure } from '../errors.js'
+import type { RetryPolicy } from '../model/definition.js'
+import { backoffMs, nextRandom } from './backoff.js'
+
+/**
+ * One task's life: attempts, a timeout per attempt, retries with exponential backoff and jitter, pause and cancel.
+ * Pure: the component call (`runTask`) and the process-wide slot (`acquireSlot`) are provided by the runtime;
+ * time reaches the machine only through XState's clock (`after`), randomness through the PRNG state in context.
+ *
+ * States (each one a task status of src/model/status.ts):
+ *   pending  → waiting for a process slot before an attempt
+ *   running  → an attempt is in flight
+ *   retrying → an attempt failed and the backoff runs
+ *   paused   → the execution is paused; no attempt starts until `task.resume`
+ *   completed | failed | canceled (final)
+ */
+
+export type TaskInput = {
+  executionId: string
+  taskId: string
+  component: string
+  action: string
+  /** The input resolved from expressions at spawn time. */
+  input: unknown
+  policy: RetryPolicy
+  /** Milliseconds per attempt; absent means no timeout. */
+  timeoutMs?: number
+  /** PRNG state for jitter; the runtime seeds it from its random source. */
+  seed: number
+  /** Attempts already made (a recovered task keeps its count). */
+  attempt?: number
+  /** Start in `paused` (spawned while the execution is paused, or restored so). */
+  paused?: boolean
+}
+
+export type TaskContext = {
+  executionId: string
+  taskId: string
+  component: string
+  action: string
+  input: unknown
+  policy: RetryPolicy
+  timeoutMs: number | undefined
+  rng: number
+  attempt: number
+  backoffMs: number
+  pauseRequested: boolean
+  output: unknown
+  error: TaskFailure | null
+  outcome: TaskOutput['status'] | null
+}
+
+/** What the component call receives: everything a handler's context is built from. */
+export type AttemptInput = {
+  executionId: string
+  taskId: string
+  component: string
+  action: string
+  input: unknown
+  attempt: number
+}
+
+export type TaskCommand =
+  | { type: 'task.pause' }
+  | { type: 'task.resume' }
+  | { type: 'task.cancel'; reason?: string }
+
+/** Reports a task actor sends to its parent (and emits, for a standalone actor). */
+export type TaskReport =
+  | { type: 'task.started'; taskId: string; attempt: number }
+  | { type: 'task.retrying'; taskId: string; attempt: number; error: TaskFailure; delayMs: number }
+  | { type: 'task.paused'; taskId: string; attempt: number; error: TaskFailure | null }
+  | { type: 'task.resumed'; taskId: string; attempt: number }
+
+export type TaskOutput = {
+  taskId: string
+  status: 'completed' | 'failed' | 'canceled'
+  attempt: number
+  output: unknown
+  error: TaskFailure | null
+}
+
+type ReportParams = { kind: 'started' | 'retrying' | 'paused' | 'resumed' }
+
+function reportOf(context: TaskContext, kind: ReportParams['kind']): TaskReport {
+  switch (kind) {
+    case 'started':
+      return { type: 'task.started', taskId: context.taskId, attempt: context.attempt }
+    case 'retrying':
+      return { type: 'task.retrying', taskId: context.taskId, attempt: context.attempt, error: context.error!, delayMs: context.backoffMs }
+    case 'paused':
+      return { type: 'task.paused', taskId: context.taskId, attempt: context.attempt, error: context.error }
+    case 'resumed':
+      return { type: 'task.resumed', taskId: context.taskId, attempt: context.attempt }
+  }
+}
+
+const failureOf = (context: TaskContext, error: unknown): TaskFailure => toTaskFailure(error, context.policy.non_retryable_errors)
+const errorOf = (event: unknown): unknown => (event as { error?: unknown }).error
+
+export const taskMachine = setup({
+  types: {
+    input: {} as TaskInput,
+    context: {} as TaskContext,
+    events: {} as TaskCommand,
+    emitted: {} as TaskReport,
+    output: {} as TaskOutput,
+  },
+  actors: {
+    // The runtime provides both via taskMachine.provide({ actors }); these defaults keep the machine runnable alone.
+    acquireSlot: fromPromise<void, { executionId: string; taskId: string }>(async () => undefined),
+    runTask: fromPromise<unknown, AttemptInput>(async () => {
+      throw new Error('runTask is not provided')
+    }),
+  },
+  guards: {
+    hasTimeout: ({ context }) => context.timeoutMs !== undefined,
+    attemptsLeft: ({ context }) => context.attempt < context.policy.max_attempts,
+    retryableError: ({ context, event }) => failureOf(context, errorOf(event)).retryable,
+    pauseRequested: ({ context }) => context.pauseRequested,
+    hasFailedAttempt: ({ context }) => context.error !== null,
+  },
+  delays: {
+    // `undefined` makes XState raise the event at once; the hasTimeout guard then ignores it.
+    attemptTimeout: ({ context }) => context.timeoutMs as number,
+    backoff: ({ context }) => context.backoffMs,
+  },
+  actions: {
+    // A parent (the execution supervisor) gets every report; a standalone actor emits them for `actor.on()`.
+    report: enqueueActions(({ enqueue, context, self }, params: ReportParams) => {
+      const report = reportOf(context, params.kind)
+      enqueue(emit(report))
+      if (self._parent) enqueue.sendParent(report)
+    }),
+    beginAttempt: assign({ attempt: ({ context }) => context.attempt + 1, error: null }),
+    recordOutput: assign({ output: ({ event }) => (event as unknown as { output: unknown }).output ?? null, error: null }),
+    recordError: assign({ error: ({ context, event }) => failureOf(context, errorOf(event)) }),
+    recordTimeout: assign({
+      error: ({ context }) => ({
+        message: `attempt ${context.attempt} timed out after ${(context.timeoutMs ?? 0) / 1000}s`,
+        code: 'timeout',
+        retryable: true,
+      }),
+    }),
+    recordCancel: assign({
+      error: ({ event }) => ({ message: (event as { reason?: string }).reason ?? 'canceled', code: 'canceled', retryable: false }),
+    }),
+    drawBackoff: assign(({ context }) => {
+      const draw = nextRandom(context.rng)
+      return { rng: draw.state, backoffMs: backoffMs(context.policy, context.attempt, draw.value) }
+    }),
+    requestPause: assign({ pauseRequested: true }),
+    clearPause: assign({ pauseRequested: false }),
+    settle: assign((_, params: { outcome: TaskOutput['status'] }) => ({ outcome: params.outcome })),
+  },
+}).createMachine({
+  id: 'task',
+  context: ({ input }) => ({
+    executionId: input.executionId,
+    taskId: input.taskId,
+    component: input.component,
+    action: input.action,
+    input: input.input,
+    policy: input.policy,
+    timeoutMs: input.timeoutMs,
+    rng: input.seed >>> 0,
+    attempt: input.attempt ?? 0,
+    backoffMs: 0,
+    pauseRequested: input.paused ?? false,
+    output: null,
+    error: null,
+    outcome: null,
+  }),
+  initial: 'pending',
+  states: {
+    pending: {
+      always: { guard: 'pauseRequested', target: 'paused' },
+      invoke: {
+        src: 'acquireSlot',
+        input: ({ context }) => ({ executionId: context.executionId, taskId: context.taskId }),
+        onDone: 'running',
+      },
+      on: { 'task.pause': { target: 'paused', actions: 'requestPause' } },
+    },
+    running: {
+      entry: ['beginAttempt', { type: 'report', params: { kind: 'started' } }],
+      invoke: {
+        src: 'runTask',
+        input: ({ context }): AttemptInput => ({
+          executionId: context.executionId,
+          taskId: context.taskId,
+          component: context.component,
+          action: context.action,
+          input: context.input,
+          attempt: context.attempt,
+        }),
+        onDone: { target: 'completed', actions: 'recordOutput' },
+        onError: [
+          { guard: and(['retryableError', 'attemptsLeft', 'pauseRequested']), target: 'paused', actions: ['recordError', 'drawBackoff'] },
+          { guard: and(['retryableError', 'attemptsLeft']), target: 'retrying', actions: ['recordError', 'drawBackoff'] },
+          { target: 'failed', actions: 'recordError' },
+        ],
+      },
+      after: {
+        attemptTimeout: [
+          { guard: and(['hasTimeout', 'attemptsLeft', 'pauseRequested']), target: 'paused', actions: ['recordTimeout', 'drawBackoff'] },
+          { guard: and(['hasTimeout', 'attemptsLeft']), target: 'retrying', actions: ['recordTimeout', 'drawBackoff'] },
+          { guard: 'hasTimeout', target: 'failed', actions: 'recordTimeout' },
+        ],
+      },
+      // Pause lets the running attempt finish; only what follows it is held.
+      on: { 'task.pause': { actions: 'requestPause' }, 'task.resume': { actions: 'clearPause' } },
+    },
+    retrying: {
+      always: { guard: 'pauseRequested', target: 'paused' },
+      entry: { type: 'report', params: { kind: 'retrying' } },
+      after: { backoff: 'pending' },
+      on: { 'task.pause': { target: 'paused', actions: 'requestPause' } },
+    },
+    paused: {
+      entry: { type: 'report', params: { kind: 'paused' } },
+      on: {
+        'task.resume': [
+          { guard: 'hasFailedAttempt', target: 'retrying', actions: ['clearPause', { type: 'report', params: { kind: 'resumed' } }] },
+          { target: 'pending', actions: ['clearPause', { type: 'report', params: { kind: 'resumed' } }] },
+        ],
+      },
+    },
+    completed: { type: 'final', entry: { type: 'settle', params: { outcome: 'completed' } } },
+    failed: { type: 'final', entry: { type: 'settle', params: { outcome: 'failed' } } },
+    canceled: { type: 'final', entry: { type: 'settle', params: { outcome: 'canceled' } } },
+  },
+  on: {
+    'task.cancel': { target: '.canceled', actions: 'recordCancel' },
+  },
+  output: ({ context }): TaskOutput => ({
+    taskId: context.taskId,
+    status: context.outcome ?? 'canceled',
+    attempt: context.attempt,
+    output: context.output,
+    error: context.outcome === 'completed' ? null : context.error,
+  }),
+})

@@ -1,0 +1,78 @@
+/**
+ * The workflow definition after validation (API.md "Workflows"), in wire shape: snake_case fields,
+ * `tasks` always a list in definition order. What a user sent for `retry` is kept as sent; the engine
+ * reads the normalised policy through `retryPolicyOf`.
+ */
+
+export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'] as const
+export type InputType = (typeof INPUT_TYPES)[number]
+
+/** One accepted execution input (API.md: `input` of a workflow). */
+export type InputField = { type?: InputType; required?: boolean; default?: unknown; description?: string }
+
+/** The retry policy object a user may send; every field optional. Intervals in seconds. */
+export type RetryPolicyInput = {
+  max_attempts?: number
+  initial_interval?: number
+  backoff_coefficient?: number
+  max_interval?: number
+  /** true: full jitter (delay drawn uniformly from [0, d]); false or 0: none; a fraction f in (0,1]: drawn from [d·(1−f), d]. */
+  jitter?: boolean | number
+  non_retryable_errors?: string[]
+}
+
+/** The retry policy the engine runs with: every field set. */
+export type RetryPolicy = Required<RetryPolicyInput>
+
+export type TaskDefinition = {
+  id: string
+  name?: string
+  component: string
+  action: string
+  input: unknown
+  depends_on: string[]
+  /** Seconds per attempt. */
+  timeout?: number
+  /** A number of retries, or a policy. Absent: no retries. */
+  retry?: number | RetryPolicyInput
+  /** A condition expression: `${...}` or a bare CEL expression. */
+  when?: string
+  metadata: Record<string, unknown>
+}
+
+export type WorkflowDefinition = {
+  name: string
+  description: string
+  metadata: Record<string, unknown>
+  input: Record<string, InputField>
+  output: Record<string, unknown>
+  tasks: TaskDefinition[]
+  max_concurrency: number
+  /** Seconds for the whole execution. */
+  timeout?: number
+  fail_fast: boolean
+}
+
+export const DEFAULT_MAX_CONCURRENCY = 10
+export const DEFAULT_MAX_TASKS = 10_000
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = {
+  max_attempts: 1,
+  initial_interval: 1,
+  backoff_coefficient: 2,
+  max_interval: 60,
+  jitter: true,
+  non_retryable_errors: [],
+}
+
+/** The policy a task runs with: `retry: 3` means three retries, so four attempts. */
+export function retryPolicyOf(task: Pick<TaskDefinition, 'retry'>): RetryPolicy {
+  const retry = task.retry
+  if (retry === undefined) return DEFAULT_RETRY_POLICY
+  if (typeof retry === 'number') return { ...DEFAULT_RETRY_POLICY, max_attempts: retry + 1 }
+  return { ...DEFAULT_RETRY_POLICY, max_attempts: retry.max_attempts ?? DEFAULT_RETRY_POLICY.max_attempts, ...stripUndefined(retry) }
+}
+
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>
+}

@@ -1,0 +1,58 @@
+import type { InputField, TaskDefinition } from './definition.js'
+import type { ErrorInfo } from './events.js'
+import type { ExecutionStatus, TaskStatus } from './status.js'
+
+/** Resources as they are returned by the facade and on the wire (API.md): snake_case, ids named by kind. */
+
+export type Workflow = {
+  workflow_id: string
+  name: string
+  description: string
+  version: number
+  metadata: Record<string, unknown>
+  input: Record<string, InputField>
+  output: Record<string, unknown>
+  tasks: TaskDefinition[]
+  max_concurrency: number
+  timeout: number | null
+  fail_fast: boolean
+  created_at: string
+  updated_at: string
+}
+
+export type TaskExecution = {
+  task_id: string
+  status: TaskStatus
+  start_time: string | null
+  end_time: string | null
+  input: unknown
+  output: unknown
+  error: ErrorInfo | null
+  retries: number
+  attempts: number
+}
+
+export type Execution = {
+  execution_id: string
+  workflow_id: string
+  workflow_version: number
+  status: ExecutionStatus
+  start_time: string | null
+  end_time: string | null
+  input: Record<string, unknown>
+  output: unknown
+  error: ErrorInfo | null
+  metadata: Record<string, unknown>
+  restored_from: string | null
+  task_executions: Record<string, TaskExecution>
+}
+
+export type ExecutionSummary = Omit<Execution, 'task_executions'>
+
+export type Page<T> = { items: T[]; total: number; limit: number; offset: number }
+
+export type ListQuery = { limit?: number; offset?: number; filter?: string }
+export type ExecutionListQuery = ListQuery & { status?: ExecutionStatus; workflow_id?: string }
+
+export const DEFAULT_LIST_LIMIT = 50
+export const MAX_LIST_LIMIT = 1000
