@@ -1,0 +1,260 @@
+import { describe, expect, it } from 'vitest'
+import { createActor, fromPromise, SimulatedClock, toPromise, waitFor } from 'xstate'
+import { TerminalTaskError } from '../../src/errors.js'
+import { baseBackoffMs, backoffMs, nextRandom } from '../../src/machines/backoff.js'
+import { taskMachine, type AttemptInput, type TaskInput, type TaskReport } from '../../src/machines/task.machine.js'
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/model/definition.js'
+import { TASK_STATUSES } from '../../src/model/status.js'
+import { deferred } from '../support/async.js'
+
+const policy = (p: Partial<RetryPolicy> = {}): RetryPolicy => ({ ...DEFAULT_RETRY_POLICY, jitter: false, ...p })
+const input = (over: Partial<TaskInput> = {}): TaskInput => ({
+  executionId: 'e1',
+  taskId: 't1',
+  component: 'c',
+  action: 'a',
+  input: { n: 1 },
+  policy: policy({ max_attempts: 3 }),
+  seed: 42,
+  ...over,
+})
+
+/** A runTask whose attempts follow a script: each step returns a value or throws. */
+const scripted = (...steps: Array<(i: AttemptInput) => unknown>) => {
+  let call = 0
+  return fromPromise<unknown, AttemptInput>(async ({ input }) => steps[call++]!(input))
+}
+
+function start(machine: typeof taskMachine, over: Partial<TaskInput> = {}, clock = new SimulatedClock()) {
+  const reports: TaskReport[] = []
+  const actor = createActor(machine, { input: input(over), clock })
+  actor.on('*', (r) => reports.push(r))
+  actor.start()
+  return { actor, reports, clock }
+}
+
+describe('taskMachine', () => {
+  it('only uses states from the shared status vocabulary', () => {
+    for (const state of Object.keys(taskMachine.root.states)) expect(TASK_STATUSES).toContain(state)
+  })
+
+  it('pending → running → completed, reporting the start of attempt 1', async () => {
+    const { actor, reports } = start(taskMachine.provide({ actors: { runTask: scripted((i) => ({ got: i.input, attempt: i.attempt })) } }))
+    await expect(toPromise(actor)).resolves.toEqual({ taskId: 't1', status: 'completed', attempt: 1, output: { got: { n: 1 }, attempt: 1 }, error: null })
+    expect(reports).toEqual([{ type: 'task.started', taskId: 't1', attempt: 1 }])
+  })
+
+  it('waits in pending until a process slot is granted', async () => {
+    const slot = deferred()
+    const machine = taskMachine.provide({ actors: { acquireSlot: fromPromise(() => slot.promise), runTask: scripted(() => 'ok') } })
+    const { actor } = start(machine)
+    expect(actor.getSnapshot().value).toBe('pending')
+    slot.resolve()
+    await waitFor(actor, (s) => s.status === 'done')
+    expect(actor.getSnapshot().value).toBe('completed')
+  })
+
+  it('running → retrying after a retryable failure, back to running after exactly the backoff', async () => {
+    const machine = taskMachine.provide({
+      actors: {
+        runTask: scripted(
+          () => {
+            throw new Error('flaky')
+          },
+          () => 'ok',
+        ),
+      },
+    })
+    const { actor, reports, clock } = start(machine)
+    await waitFor(actor, (s) => s.matches('retrying'))
+    expect(reports[1]).toEqual({ type: 'task.retrying', taskId: 't1', attempt: 1, error: { message: 'flaky', retryable: true }, delayMs: 1000 })
+    clock.increment(999)
+    expect(actor.getSnapshot().value).toBe('retrying')
+    clock.increment(1)
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', attempt: 2, output: 'ok' })
+  })
+
+  it('running → failed when attempts are exhausted, keeping the last error', async () => {
+    const boom = () => {
+      throw new Error('boom')
+    }
+    const { actor, clock } = start(taskMachine.provide({ actors: { runTask: scripted(boom, boom) } }), { policy: policy({ max_attempts: 2 }) })
+    await waitFor(actor, (s) => s.matches('retrying'))
+    clock.increment(1000)
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'failed', attempt: 2, error: { message: 'boom', retryable: true } })
+  })
+
+  it('running → failed at once on a TerminalTaskError or a listed non-retryable code', async () => {
+    const terminal = start(
+      taskMachine.provide({
+        actors: {
+          runTask: scripted(() => {
+            throw new TerminalTaskError('no', { code: 'nope' })
+          }),
+        },
+      }),
+    )
+    await expect(toPromise(terminal.actor)).resolves.toMatchObject({ status: 'failed', attempt: 1, error: { code: 'nope', retryable: false } })
+
+    const listed = start(
+      taskMachine.provide({
+        actors: {
+          runTask: scripted(() => {
+            throw Object.assign(new Error('quota'), { code: 'QUOTA' })
+          }),
+        },
+      }),
+      { policy: policy({ max_attempts: 5, non_retryable_errors: ['QUOTA'] }) },
+    )
+    await expect(toPromise(listed.actor)).resolves.toMatchObject({ status: 'failed', attempt: 1, error: { code: 'QUOTA', retryable: false } })
+  })
+
+  it('running → retrying on the attempt timeout, aborting the attempt signal', async () => {
+    const signals: AbortSignal[] = []
+    const machine = taskMachine.provide({
+      actors: {
+        runTask: fromPromise<unknown, AttemptInput>(({ input, signal }) => {
+          signals.push(signal)
+          return input.attempt === 1 ? new Promise(() => {}) : Promise.resolve('second')
+        }),
+      },
+    })
+    const { actor, clock, reports } = start(machine, { timeoutMs: 3000 })
+    await waitFor(actor, (s) => s.matches('running'))
+    clock.increment(2999)
+    expect(signals[0]!.aborted).toBe(false)
+    clock.increment(1)
+    expect(signals[0]!.aborted).toBe(true)
+    expect(actor.getSnapshot().value).toBe('retrying')
+    expect(reports[1]).toMatchObject({ type: 'task.retrying', error: { code: 'timeout', retryable: true } })
+    clock.increment(1000)
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', output: 'second', attempt: 2 })
+  })
+
+  it('no timeout configured: a slow attempt is never cut', async () => {
+    const slow = deferred<string>()
+    const { actor, clock } = start(taskMachine.provide({ actors: { runTask: fromPromise(() => slow.promise) } }))
+    await waitFor(actor, (s) => s.matches('running'))
+    clock.increment(10 * 24 * 3600 * 1000)
+    expect(actor.getSnapshot().value).toBe('running')
+    slow.resolve('late')
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', output: 'late' })
+  })
+
+  it('pause while running lets the attempt finish; a failure then waits in paused until resume', async () => {
+    const attempt = deferred<never>()
+    const machine = taskMachine.provide({ actors: { runTask: scripted(() => attempt.promise, () => 'after resume') } })
+    const { actor, clock, reports } = start(machine)
+    await waitFor(actor, (s) => s.matches('running'))
+    actor.send({ type: 'task.pause' })
+    expect(actor.getSnapshot().value).toBe('running')
+    attempt.reject(new Error('flaky'))
+    await waitFor(actor, (s) => s.matches('paused'))
+    clock.increment(60_000)
+    expect(actor.getSnapshot().value).toBe('paused')
+    actor.send({ type: 'task.resume' })
+    expect(actor.getSnapshot().value).toBe('retrying')
+    clock.increment(1000)
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', output: 'after resume' })
+    expect(reports.map((r) => r.type)).toEqual(['task.started', 'task.paused', 'task.resumed', 'task.retrying', 'task.started'])
+  })
+
+  it('pause in backoff holds the retry; resume restarts the backoff', async () => {
+    const machine = taskMachine.provide({
+      actors: {
+        runTask: scripted(
+          () => {
+            throw new Error('x')
+          },
+          () => 'ok',
+        ),
+      },
+    })
+    const { actor, clock } = start(machine)
+    await waitFor(actor, (s) => s.matches('retrying'))
+    actor.send({ type: 'task.pause' })
+    expect(actor.getSnapshot().value).toBe('paused')
+    clock.increment(5000)
+    expect(actor.getSnapshot().value).toBe('paused')
+    actor.send({ type: 'task.resume' })
+    clock.increment(1000)
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', attempt: 2 })
+  })
+
+  it('a paused task that never started goes back to pending on resume', async () => {
+    const slot = deferred()
+    const machine = taskMachine.provide({ actors: { acquireSlot: fromPromise(() => slot.promise), runTask: scripted(() => 1) } })
+    const { actor } = start(machine)
+    actor.send({ type: 'task.pause' })
+    expect(actor.getSnapshot().value).toBe('paused')
+    actor.send({ type: 'task.resume' })
+    expect(actor.getSnapshot().value).toBe('pending')
+    slot.resolve()
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', attempt: 1 })
+  })
+
+  it('cancel aborts the running attempt and ends canceled', async () => {
+    let signal: AbortSignal | undefined
+    const machine = taskMachine.provide({ actors: { runTask: fromPromise(({ signal: s }) => ((signal = s), new Promise(() => {}))) } })
+    const { actor } = start(machine)
+    await waitFor(actor, (s) => s.matches('running'))
+    actor.send({ type: 'task.cancel', reason: 'user asked' })
+    expect(signal!.aborted).toBe(true)
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'canceled', error: { message: 'user asked', code: 'canceled' } })
+  })
+
+  it('a spawned-while-paused task starts in paused', () => {
+    const { actor } = start(taskMachine, { paused: true })
+    expect(actor.getSnapshot().value).toBe('paused')
+  })
+
+  it('keeps the attempt count of a recovered task', async () => {
+    const { actor } = start(taskMachine.provide({ actors: { runTask: scripted((i) => i.attempt) } }), { attempt: 2 })
+    await expect(toPromise(actor)).resolves.toMatchObject({ output: 3, attempt: 3 })
+  })
+
+  it('round-trips its persisted snapshot through JSON while in backoff', async () => {
+    const machine = taskMachine.provide({
+      actors: {
+        runTask: scripted(() => {
+          throw new Error('x')
+        }),
+      },
+    })
+    const { actor } = start(machine)
+    await waitFor(actor, (s) => s.matches('retrying'))
+    const persisted = JSON.parse(JSON.stringify(actor.getPersistedSnapshot())) as ReturnType<typeof actor.getPersistedSnapshot>
+    actor.stop()
+    const restored = createActor(machine, { snapshot: persisted, input: input() }).start()
+    expect(restored.getSnapshot().value).toBe('retrying')
+    expect(restored.getSnapshot().context).toMatchObject({ attempt: 1, backoffMs: 1000, error: { message: 'x' } })
+    restored.stop()
+  })
+})
+
+describe('backoff', () => {
+  const p = policy({ initial_interval: 1, backoff_coefficient: 2, max_interval: 10 })
+  it('grows exponentially up to max_interval', () => {
+    expect([1, 2, 3, 4, 5, 6].map((n) => baseBackoffMs(p, n))).toEqual([1000, 2000, 4000, 8000, 10_000, 10_000])
+  })
+  it('full jitter draws from [0, d]; a fraction f from [d(1−f), d]; none gives d', () => {
+    expect(backoffMs({ ...p, jitter: true }, 3, 0)).toBe(4000)
+    expect(backoffMs({ ...p, jitter: true }, 3, 0.75)).toBe(1000)
+    expect(backoffMs({ ...p, jitter: 0.5 }, 3, 0.999999)).toBe(2000)
+    expect(backoffMs({ ...p, jitter: false }, 3, 0.9)).toBe(4000)
+  })
+  it('the PRNG is deterministic and uniform-ish', () => {
+    let state = 7
+    const values: number[] = []
+    for (let i = 0; i < 10_000; i++) {
+      const d = nextRandom(state)
+      state = d.state
+      values.push(d.value)
+    }
+    expect(values.every((v) => v >= 0 && v < 1)).toBe(true)
+    const mean = values.reduce((a, b) => a + b, 0) / values.length
+    expect(mean).toBeGreaterThan(0.48)
+    expect(mean).toBeLessThan(0.52)
+    expect(nextRandom(7)).toEqual(nextRandom(7))
+  })
+})
