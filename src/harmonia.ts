@@ -133,6 +133,14 @@ function createHarmoniaSync(options: HarmoniaOptions) {
     return execution
   }
 
+  /** Sends a command and answers with the status it leads to (API.md), unless the execution already ended. */
+  async function command(executionId: string, name: 'pause' | 'resume' | 'cancel', leadsTo: Execution['status']): Promise<Execution> {
+    requireId('execution', executionId)
+    await supervisor[name](executionId)
+    const row = await getExecution(executionId)
+    return isTerminalExecutionStatus(row.status) ? row : { ...row, status: leadsTo }
+  }
+
   return {
     /** Registers (or extends) a component: `{ action: (input, ctx) => output }`. */
     registerComponent(name: string, actions: Component): void {
@@ -201,8 +209,8 @@ function createHarmoniaSync(options: HarmoniaOptions) {
       }
       await store.executions.insert(execution)
       supervisor.run(execution, record.definition)
-      await journal.flushed()
-      return getExecution(executionId)
+      // The row as created: an in-process execution may well have finished before a caller reads it again.
+      return execution
     },
 
     getExecution,
@@ -213,21 +221,12 @@ function createHarmoniaSync(options: HarmoniaOptions) {
       return { items: items.map(({ task_executions: _, ...summary }) => summary), total, limit, offset }
     },
 
-    async pauseExecution(executionId: string): Promise<Execution> {
-      requireId('execution', executionId)
-      await supervisor.pause(executionId)
-      return getExecution(executionId)
-    },
-    async resumeExecution(executionId: string): Promise<Execution> {
-      requireId('execution', executionId)
-      await supervisor.resume(executionId)
-      return getExecution(executionId)
-    },
-    async cancelExecution(executionId: string): Promise<Execution> {
-      requireId('execution', executionId)
-      await supervisor.cancel(executionId)
-      return getExecution(executionId)
-    },
+    /** Pauses: no new task starts; running attempts finish. Resolves with status `paused`. */
+    pauseExecution: (executionId: string) => command(executionId, 'pause', 'paused'),
+    /** Resumes a paused execution. Resolves with status `running` (or its end, if it got there first). */
+    resumeExecution: (executionId: string) => command(executionId, 'resume', 'running'),
+    /** Cancels: running handlers are aborted, unfinished tasks canceled. Resolves with status `canceled`. */
+    cancelExecution: (executionId: string) => command(executionId, 'cancel', 'canceled'),
 
     /** Resolves with the execution once it is completed, failed or canceled. */
     async waitForExecution(executionId: string): Promise<Execution> {

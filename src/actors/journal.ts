@@ -90,7 +90,7 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     },
     /** Resolves once everything recorded so far is committed and published. */
     flushed(): Promise<void> {
-      if (failure !== null) return Promise.reject(failure as Error)
+      if (failure !== null) return Promise.reject(failure instanceof Error ? failure : new Error(String(failure)))
       return new Promise((resolve) => {
         pending.waiters.push(resolve)
         schedule()

@@ -55,15 +55,9 @@ export function createSupervisor(deps: SupervisorDeps) {
     actors: {
       task: taskMachine.provide({
         actors: {
-          acquireSlot: fromPromise(async ({ signal }) => {
-            await semaphore.acquire(signal)
-            if (signal.aborted) {
-              semaphore.release()
-              throw signal.reason
-            }
-          }),
           runTask: fromPromise<unknown, AttemptInput>(async ({ input, signal }) => {
-            // The slot acquired in `pending` is released here, when the call really ends.
+            // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
+            await semaphore.acquire(signal)
             try {
               const handler = registry.resolve(input.component, input.action)
               const ctx: HandlerContext = {
@@ -75,7 +69,9 @@ export function createSupervisor(deps: SupervisorDeps) {
                 logger: deps.logger.child({ execution_id: input.executionId, task_id: input.taskId, attempt: input.attempt }),
                 sleep: (ms) => sleepOn(clock, ms, signal),
               }
-              return toJson(await handler(input.input, ctx))
+              // Constant inputs are compiled once and frozen; each call gets its own copy to do with as it likes.
+              const own = input.input !== null && typeof input.input === 'object' ? structuredClone(input.input) : input.input
+              return toJson(await handler(own, ctx))
             } finally {
               semaphore.release()
             }
@@ -141,7 +137,7 @@ export function createSupervisor(deps: SupervisorDeps) {
     if (!entry || !snapshot || snapshot.status !== 'active' || !ALLOWED[name].includes(snapshot.value)) {
       const row = await deps.store.executions.get(executionId)
       if (!row) throw new NotFoundError('execution', executionId)
-      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? (snapshot.value as ExecutionStatus) : row.status
+      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? (snapshot.value) : row.status
       throw new InvalidTransitionError('execution', executionId, name, status)
     }
     entry.actor.send({ type: `execution.${name}` })

@@ -76,7 +76,8 @@ export function createMemoryStore(): Store {
         if (!execution) continue
         const log = events.get(entry.executionId)!
         for (const { fact, event, at } of entry.facts) {
-          applyFact(execution, copy(fact), at)
+          // Facts are fresh objects and outputs are the engine's own copies: no need to copy again.
+          applyFact(execution, fact, at)
           if (event) log.push(event)
         }
       }

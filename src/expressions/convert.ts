@@ -23,6 +23,9 @@ export type PathTrie = {
 
 export class NonJsonResultError extends Error {}
 
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER)
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER)
+
 /** Converts a JSON value (or anything JSON.stringify accepts) to the CEL value model. */
 export function toCel(value: unknown): unknown {
   switch (typeof value) {
@@ -36,7 +39,9 @@ export function toCel(value: unknown): unknown {
       if (value === null) return null
       if (Array.isArray(value)) return value.map(toCelItem)
       return objectToMap(value)
-    default:
+    case 'undefined':
+    case 'function':
+    case 'symbol':
       return undefined
   }
 }
@@ -93,7 +98,7 @@ export function toCelPruned(value: unknown, trie: PathTrie): unknown {
 export function fromCel(value: unknown): unknown {
   switch (typeof value) {
     case 'bigint':
-      return Number.isSafeInteger(Number(value)) && BigInt(Number(value)) === value ? Number(value) : value.toString()
+      return value >= MIN_SAFE && value <= MAX_SAFE ? Number(value) : value.toString()
     case 'number':
       if (!Number.isFinite(value)) throw new NonJsonResultError(`the result ${value} is not a finite number`)
       return value
@@ -102,7 +107,9 @@ export function fromCel(value: unknown): unknown {
       return value
     case 'object':
       return value === null ? null : objectFromCel(value)
-    default:
+    case 'undefined':
+    case 'function':
+    case 'symbol':
       throw new NonJsonResultError(`the result has no JSON form (${typeof value})`)
   }
 }
@@ -132,7 +139,9 @@ function objectFromCel(value: object): unknown {
   const tag = Object.prototype.toString.call(value)
   const typeName = /^\[object Type<(.+)>\]$/.exec(tag)?.[1]
   if (typeName !== undefined) return typeName
-  return String(value)
+  const text: unknown = (value as { toString(): unknown }).toString()
+  if (typeof text !== 'string' || text.startsWith('[object ')) throw new NonJsonResultError(`the result has no JSON form (${tag})`)
+  return text
 }
 
 /** Sets an own data property, also for the key `__proto__` (a plain assignment would replace the prototype). */

@@ -1,3 +1,5 @@
+import { joinPath } from './json-path.js'
+
 /** Errors of the expression language: one for compile time (workflow creation), one for evaluation (run time). */
 
 /**
@@ -18,7 +20,7 @@ export class ExpressionSyntaxError extends Error {
 
   /** The same error, relocated under a parent path (`items[2]` under `data` becomes `data.items[2]`). */
   under(prefix: string): ExpressionSyntaxError {
-    return new ExpressionSyntaxError(this.message, { path: joinPrefix(prefix, this.path), expression: this.expression, cause: this.cause })
+    return new ExpressionSyntaxError(this.message, { path: joinPath(prefix, this.path), expression: this.expression, cause: this.cause })
   }
 }
 
@@ -36,10 +38,4 @@ export class ExpressionEvaluationError extends Error {
     this.name = 'ExpressionEvaluationError'
     this.expression = options.expression
   }
-}
-
-function joinPrefix(prefix: string, path: string): string {
-  if (prefix === '') return path
-  if (path === '') return prefix
-  return path.startsWith('[') ? `${prefix}${path}` : `${prefix}.${path}`
 }

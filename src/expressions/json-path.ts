@@ -17,3 +17,10 @@ export function formatPath(segments: readonly PathSegment[]): string {
   for (const segment of segments) path = appendPath(path, segment)
   return path
 }
+
+/** Joins a path and a path relative to it (`tasks[0]` + `input.data` → `tasks[0].input.data`; either may be empty). */
+export function joinPath(prefix: string, relative: string): string {
+  if (prefix === '') return relative
+  if (relative === '') return prefix
+  return relative.startsWith('[') ? `${prefix}${relative}` : `${prefix}.${relative}`
+}

@@ -2,7 +2,7 @@
  * Splits a string into literal text and `${...}` expressions.
  *
  * The closing `}` is found by scanning the CEL source, so braces of map literals (`${ {"a": 1}.a }`) and braces
- * inside CEL string literals (`${ "}" + input.s }`) do not end the expression. `$${` is an escape for a literal
+ * inside CEL string literals (`${ "}" + input.s }`, any quote style) do not end the expression. `$${` is an escape for a literal
  * `${` (for shell commands such as `echo $${HOME}`).
  */
 
@@ -67,18 +67,17 @@ function findClose(text: string, start: number): number {
   throw new TemplateScanError('unterminated "${": no matching "}"', start - 2)
 }
 
-/** Index just past the CEL string literal starting at `quoteAt` (raw prefixes r/R and triple quotes included). */
+/**
+ * Index just past the CEL string literal starting at `quoteAt` (single, double or triple quotes). As in cel-js's lexer,
+ * a backslash always skips the next character, also in raw strings (`r"…"`), so no prefix needs special handling.
+ */
 function skipString(text: string, quoteAt: number): number {
   const quote = text[quoteAt] as string
-  // A prefix of up to two letters from r/R/b/B (`r"…"`, `b"…"`, `rb"…"`) makes a raw and/or bytes literal.
-  let start = quoteAt
-  while (start > 0 && quoteAt - start < 2 && /[rRbB]/.test(text[start - 1] as string)) start--
-  const raw = /[rR]/.test(text.slice(start, quoteAt)) && (start === 0 || !/\w/.test(text[start - 1] as string))
   const triple = text.startsWith(quote.repeat(3), quoteAt)
   const delimiter = triple ? quote.repeat(3) : quote
   let i = quoteAt + delimiter.length
   while (i < text.length) {
-    if (!raw && text[i] === '\\') {
+    if (text[i] === '\\') {
       i += 2
       continue
     }

@@ -228,7 +228,11 @@ export const executionMachine = setup({
         ledger.rng = draw.state
         rec.live = true
         rec.input = input
+        rec.status = 'running'
+        rec.attempts++
         ledger.live++
+        // The child enters `running` as it starts: its first attempt is announced here, which saves an event per task.
+        out.push(fact('task_started', { attempt: rec.attempts, input }, id))
         enqueue.spawnChild('task', {
           id,
           input: {
@@ -240,7 +244,7 @@ export const executionMachine = setup({
             policy: plan.policies[i]!,
             timeoutMs: plan.timeoutsMs[i],
             seed: Math.floor(draw.value * 4294967296),
-            attempt: rec.attempts,
+            attempt: rec.attempts - 1,
           },
         })
       }
@@ -257,7 +261,7 @@ export const executionMachine = setup({
         case 'task.started':
           rec.status = 'running'
           rec.attempts = report.attempt
-          enqueue.emit(fact('task_started', { attempt: report.attempt, input: rec.input ?? null }, report.taskId))
+          enqueue.emit(fact('task_started', { attempt: report.attempt }, report.taskId))
           return
         case 'task.retrying':
           rec.status = 'retrying'

@@ -5,11 +5,11 @@ import { backoffMs, nextRandom } from './backoff.js'
 
 /**
  * One task's life: attempts, a timeout per attempt, retries with exponential backoff and jitter, pause and cancel.
- * Pure: the component call (`runTask`) and the process-wide slot (`acquireSlot`) are provided by the runtime;
+ * Pure: the component call (`runTask`) is provided by the runtime;
  * time reaches the machine only through XState's clock (`after`), randomness through the PRNG state in context.
  *
- * States (each one a task status of src/model/status.ts):
- *   pending  → waiting for a process slot before an attempt
+ * States (each one a task status of src/model/status.ts; `pending` and `skipped` tasks have no actor — they are
+ * records of the execution supervisor, which spawns a task actor straight into `running`):
  *   running  → an attempt is in flight
  *   retrying → an attempt failed and the backoff runs
  *   paused   → the execution is paused; no attempt starts until `task.resume`
@@ -30,8 +30,6 @@ export type TaskInput = {
   seed: number
   /** Attempts already made (a recovered task keeps its count). */
   attempt?: number
-  /** Start in `paused` (spawned while the execution is paused, or restored so). */
-  paused?: boolean
 }
 
 export type TaskContext = {
@@ -46,6 +44,8 @@ export type TaskContext = {
   attempt: number
   backoffMs: number
   pauseRequested: boolean
+  /** The first attempt of this actor's life: its start is announced by the spawning parent, not reported back. */
+  firstAttempt: number
   output: unknown
   error: TaskFailure | null
   outcome: TaskOutput['status'] | null
@@ -108,8 +108,7 @@ export const taskMachine = setup({
     output: {} as TaskOutput,
   },
   actors: {
-    // The runtime provides both via taskMachine.provide({ actors }); these defaults keep the machine runnable alone.
-    acquireSlot: fromPromise<void, { executionId: string; taskId: string }>(async () => undefined),
+    // The runtime provides the component call via taskMachine.provide({ actors }); this default keeps the machine runnable alone.
     runTask: fromPromise<unknown, AttemptInput>(async () => {
       throw new Error('runTask is not provided')
     }),
@@ -119,7 +118,6 @@ export const taskMachine = setup({
     attemptsLeft: ({ context }) => context.attempt < context.policy.max_attempts,
     retryableError: ({ context, event }) => failureOf(context, errorOf(event)).retryable,
     pauseRequested: ({ context }) => context.pauseRequested,
-    hasFailedAttempt: ({ context }) => context.error !== null,
   },
   delays: {
     // `undefined` makes XState raise the event at once; the hasTimeout guard then ignores it.
@@ -131,7 +129,9 @@ export const taskMachine = setup({
     report: enqueueActions(({ enqueue, context, self }, params: ReportParams) => {
       const report = reportOf(context, params.kind)
       enqueue(emit(report))
-      if (self._parent) enqueue.sendParent(report)
+      // Saves the parent one event per task: it announced the first attempt when it spawned this actor.
+      const announced = report.type === 'task.started' && context.attempt === context.firstAttempt
+      if (self._parent && !announced) enqueue.sendParent(report)
     }),
     beginAttempt: assign({ attempt: ({ context }) => context.attempt + 1, error: null }),
     recordOutput: assign({ output: ({ event }) => (event as unknown as { output: unknown }).output ?? null, error: null }),
@@ -167,22 +167,14 @@ export const taskMachine = setup({
     rng: input.seed >>> 0,
     attempt: input.attempt ?? 0,
     backoffMs: 0,
-    pauseRequested: input.paused ?? false,
+    pauseRequested: false,
+    firstAttempt: (input.attempt ?? 0) + 1,
     output: null,
     error: null,
     outcome: null,
   }),
-  initial: 'pending',
+  initial: 'running',
   states: {
-    pending: {
-      always: { guard: 'pauseRequested', target: 'paused' },
-      invoke: {
-        src: 'acquireSlot',
-        input: ({ context }) => ({ executionId: context.executionId, taskId: context.taskId }),
-        onDone: 'running',
-      },
-      on: { 'task.pause': { target: 'paused', actions: 'requestPause' } },
-    },
     running: {
       entry: ['beginAttempt', { type: 'report', params: { kind: 'started' } }],
       invoke: {
@@ -215,17 +207,13 @@ export const taskMachine = setup({
     retrying: {
       always: { guard: 'pauseRequested', target: 'paused' },
       entry: { type: 'report', params: { kind: 'retrying' } },
-      after: { backoff: 'pending' },
+      after: { backoff: 'running' },
       on: { 'task.pause': { target: 'paused', actions: 'requestPause' } },
     },
     paused: {
       entry: { type: 'report', params: { kind: 'paused' } },
-      on: {
-        'task.resume': [
-          { guard: 'hasFailedAttempt', target: 'retrying', actions: ['clearPause', { type: 'report', params: { kind: 'resumed' } }] },
-          { target: 'pending', actions: ['clearPause', { type: 'report', params: { kind: 'resumed' } }] },
-        ],
-      },
+      // Only a failed attempt leads here, so resuming always means: run the backoff again, then retry.
+      on: { 'task.resume': { target: 'retrying', actions: ['clearPause', { type: 'report', params: { kind: 'resumed' } }] } },
     },
     completed: { type: 'final', entry: { type: 'settle', params: { outcome: 'completed' } } },
     failed: { type: 'final', entry: { type: 'settle', params: { outcome: 'failed' } } },

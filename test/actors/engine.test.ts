@@ -351,13 +351,14 @@ describe('timeouts', () => {
 describe('pause, resume, cancel', () => {
   it('pause during a run: no new task starts; running ones finish and are recorded; resume completes', async () => {
     const gate = deferred()
+    const gate2 = deferred()
     const started: string[] = []
     engine = await testEngine({
       components: {
         t: {
           work: async (input: { id: string; wait?: boolean }) => {
             started.push(input.id)
-            if (input.wait) await gate.promise
+            await (input.wait ? gate.promise : gate2.promise)
             return { id: input.id }
           },
         },
@@ -386,6 +387,8 @@ describe('pause, resume, cancel', () => {
     await expect(harmonia.pauseExecution(execution_id)).rejects.toThrow(/cannot pause execution .*: it is paused/)
     const resumed = await harmonia.resumeExecution(execution_id)
     expect(resumed.status).toBe('running')
+    await until(() => started.length === 2, 'second started')
+    gate2.resolve()
     const done = await harmonia.waitForExecution(execution_id)
     expect(done.status).toBe('completed')
     expect(shape(events)).toEqual([
@@ -512,7 +515,7 @@ describe('inspection', () => {
     const actors = new Set<string>()
     engine = await testEngine({
       inspect: (ev) => {
-        if (ev.type === '@xstate.actor') actors.add((ev.actorRef as { id: string }).id)
+        if (ev.type === '@xstate.actor') actors.add((ev.actorRef as unknown as { id: string }).id)
       },
     })
     const workflow = await engine.harmonia.createWorkflow(

@@ -38,20 +38,10 @@ describe('taskMachine', () => {
     for (const state of Object.keys(taskMachine.root.states)) expect(TASK_STATUSES).toContain(state)
   })
 
-  it('pending → running → completed, reporting the start of attempt 1', async () => {
+  it('running → completed, reporting the start of attempt 1', async () => {
     const { actor, reports } = start(taskMachine.provide({ actors: { runTask: scripted((i) => ({ got: i.input, attempt: i.attempt })) } }))
     await expect(toPromise(actor)).resolves.toEqual({ taskId: 't1', status: 'completed', attempt: 1, output: { got: { n: 1 }, attempt: 1 }, error: null })
     expect(reports).toEqual([{ type: 'task.started', taskId: 't1', attempt: 1 }])
-  })
-
-  it('waits in pending until a process slot is granted', async () => {
-    const slot = deferred()
-    const machine = taskMachine.provide({ actors: { acquireSlot: fromPromise(() => slot.promise), runTask: scripted(() => 'ok') } })
-    const { actor } = start(machine)
-    expect(actor.getSnapshot().value).toBe('pending')
-    slot.resolve()
-    await waitFor(actor, (s) => s.status === 'done')
-    expect(actor.getSnapshot().value).toBe('completed')
   })
 
   it('running → retrying after a retryable failure, back to running after exactly the backoff', async () => {
@@ -132,7 +122,7 @@ describe('taskMachine', () => {
   })
 
   it('no timeout configured: a slow attempt is never cut', async () => {
-    const slow = deferred<string>()
+    const slow = deferred<unknown>()
     const { actor, clock } = start(taskMachine.provide({ actors: { runTask: fromPromise(() => slow.promise) } }))
     await waitFor(actor, (s) => s.matches('running'))
     clock.increment(10 * 24 * 3600 * 1000)
@@ -181,18 +171,6 @@ describe('taskMachine', () => {
     await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', attempt: 2 })
   })
 
-  it('a paused task that never started goes back to pending on resume', async () => {
-    const slot = deferred()
-    const machine = taskMachine.provide({ actors: { acquireSlot: fromPromise(() => slot.promise), runTask: scripted(() => 1) } })
-    const { actor } = start(machine)
-    actor.send({ type: 'task.pause' })
-    expect(actor.getSnapshot().value).toBe('paused')
-    actor.send({ type: 'task.resume' })
-    expect(actor.getSnapshot().value).toBe('pending')
-    slot.resolve()
-    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', attempt: 1 })
-  })
-
   it('cancel aborts the running attempt and ends canceled', async () => {
     let signal: AbortSignal | undefined
     const machine = taskMachine.provide({ actors: { runTask: fromPromise(({ signal: s }) => ((signal = s), new Promise(() => {}))) } })
@@ -201,11 +179,6 @@ describe('taskMachine', () => {
     actor.send({ type: 'task.cancel', reason: 'user asked' })
     expect(signal!.aborted).toBe(true)
     await expect(toPromise(actor)).resolves.toMatchObject({ status: 'canceled', error: { message: 'user asked', code: 'canceled' } })
-  })
-
-  it('a spawned-while-paused task starts in paused', () => {
-    const { actor } = start(taskMachine, { paused: true })
-    expect(actor.getSnapshot().value).toBe('paused')
   })
 
   it('keeps the attempt count of a recovered task', async () => {

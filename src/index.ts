@@ -1,0 +1,13 @@
+/** Harmonia's public surface for embedding code. */
+export { createHarmonia, type Harmonia, type HarmoniaOptions, type StartExecutionRequest } from './harmonia.js'
+export { TerminalTaskError, HarmoniaError, ValidationError, NotFoundError, ConflictError, InvalidTransitionError } from './errors.js'
+export type { Component, Handler, HandlerContext } from './components/registry.js'
+export type { Clock } from './actors/clock.js'
+export type { Logger } from './actors/logger.js'
+export type { Workflow, Execution, ExecutionSummary, TaskExecution, Page } from './model/resources.js'
+export type { ExecutionEvent, EventType, ErrorInfo } from './model/events.js'
+export type { WorkflowDefinition, TaskDefinition, RetryPolicy } from './model/definition.js'
+export { EXECUTION_STATUSES, TASK_STATUSES, type ExecutionStatus, type TaskStatus } from './model/status.js'
+export { EVENT_TYPES } from './model/events.js'
+export { taskMachine } from './machines/task.machine.js'
+export { executionMachine } from './machines/execution.machine.js'
