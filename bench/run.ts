@@ -12,7 +12,17 @@ let peakRss = process.memoryUsage().rss
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20)
 
 async function engineRun(shape: Shape, maxConcurrency: number): Promise<number> {
-  const harmonia = await createHarmonia({ logger: { debug() {}, info() {}, warn() {}, error() {}, child() { return this } } })
+  const harmonia = await createHarmonia({
+    logger: {
+      debug() {},
+      info() {},
+      warn() {},
+      error() {},
+      child() {
+        return this
+      },
+    },
+  })
   try {
     const workflow = await harmonia.createWorkflow({ name: 'bench', tasks: shape, max_concurrency: maxConcurrency })
     const t0 = performance.now()

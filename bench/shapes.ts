@@ -2,7 +2,12 @@
 export type Shape = { id: string; component: string; action: string; depends_on: string[] }[]
 
 export function chain(n: number): Shape {
-  return Array.from({ length: n }, (_, i) => ({ id: `t${i}`, component: 'harmonia', action: 'noop', depends_on: i === 0 ? [] : [`t${i - 1}`] }))
+  return Array.from({ length: n }, (_, i) => ({
+    id: `t${i}`,
+    component: 'harmonia',
+    action: 'noop',
+    depends_on: i === 0 ? [] : [`t${i - 1}`],
+  }))
 }
 
 /** root → (n − 2) parallel tasks → join. */

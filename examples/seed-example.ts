@@ -26,7 +26,13 @@ export async function runSeedExample(log: (line: string) => void = console.log):
       description: 'Example workflow',
       tasks: [
         { id: 'task1', component: 'ergon', action: 'execute_command', input: { command: 'echo Hello World' } },
-        { id: 'task2', component: 'prometheus', action: 'analyze_results', input: { data: '${tasks.task1.output.result}' }, depends_on: ['task1'] },
+        {
+          id: 'task2',
+          component: 'prometheus',
+          action: 'analyze_results',
+          input: { data: '${tasks.task1.output.result}' },
+          depends_on: ['task1'],
+        },
       ],
       output: { analysis: '${tasks.task2.output}' },
     })
@@ -34,7 +40,9 @@ export async function runSeedExample(log: (line: string) => void = console.log):
     const execution = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
     log(`started execution ${execution.execution_id}`)
     await harmonia.subscribe(execution.execution_id, (e) =>
-      log(`  #${e.seq} ${e.type}${e.task_id ? ` ${e.task_id}` : ''}${e.type.endsWith('completed') && e.task_id ? ` → ${JSON.stringify(e.data.output)}` : ''}`),
+      log(
+        `  #${e.seq} ${e.type}${e.task_id ? ` ${e.task_id}` : ''}${e.type.endsWith('completed') && e.task_id ? ` → ${JSON.stringify(e.data.output)}` : ''}`,
+      ),
     )
     const done = await harmonia.waitForExecution(execution.execution_id)
     log(`Workflow status: ${done.status}; output ${JSON.stringify(done.output)}`)

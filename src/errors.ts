@@ -68,7 +68,9 @@ export type TaskFailure = { message: string; code?: string; retryable: boolean }
  */
 export function toTaskFailure(error: unknown, nonRetryable: readonly string[] = []): TaskFailure {
   if (error instanceof TerminalTaskError) {
-    return error.code === undefined ? { message: error.message, retryable: false } : { message: error.message, code: error.code, retryable: false }
+    return error.code === undefined
+      ? { message: error.message, retryable: false }
+      : { message: error.message, code: error.code, retryable: false }
   }
   if (error instanceof Error) {
     const rawCode = (error as { code?: unknown }).code

@@ -60,7 +60,8 @@ function page(query: ListQuery): { limit: number; offset: number } {
   const limit = query.limit ?? DEFAULT_LIST_LIMIT
   const offset = query.offset ?? 0
   const errors = []
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) errors.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT)
+    errors.push({ path: 'limit', message: `must be an integer from 1 to ${MAX_LIST_LIMIT}` })
   if (!Number.isInteger(offset) || offset < 0) errors.push({ path: 'offset', message: 'must be a non-negative integer' })
   if (errors.length > 0) throw new ValidationError(errors, 'Invalid list query')
   return { limit, offset }

@@ -17,7 +17,18 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
   const listeners = new Map<string, Set<EventListener>>()
   let pending: Pending = { entries: new Map(), waiters: [] }
   let inFlight: Promise<void> | null = null
-  let failure: unknown = null
+  let stampMs = NaN
+  let stamp = ''
+  /** ISO time of `now()`, formatted once per millisecond (facts come in bursts). */
+  const timestamp = (): string => {
+    const ms = deps.now()
+    if (ms !== stampMs) {
+      stampMs = ms
+      stamp = new Date(ms).toISOString()
+    }
+    return stamp
+  }
+  let failure: unknown = null // the first commit error; the journal refuses further work after it
 
   function publish(events: ExecutionEvent[]): void {
     for (const event of events) {
@@ -72,7 +83,7 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     },
     /** Stamps a fact; it is committed with the current batch. */
     record(executionId: string, fact: Emitted): void {
-      const at = new Date(deps.now()).toISOString()
+      const at = timestamp()
       let event: ExecutionEvent | null = null
       if (fact.type === 'fact') {
         const seq = (seqs.get(executionId) ?? 0) + 1
@@ -90,7 +101,8 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     },
     /** Resolves once everything recorded so far is committed and published. */
     flushed(): Promise<void> {
-      if (failure !== null) return Promise.reject(failure instanceof Error ? failure : new Error(String(failure)))
+      if (failure !== null)
+        return Promise.reject(failure instanceof Error ? failure : new Error('journal commit failed', { cause: failure }))
       return new Promise((resolve) => {
         pending.waiters.push(resolve)
         schedule()

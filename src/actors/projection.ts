@@ -82,7 +82,17 @@ export function applyFact(execution: Execution, fact: Emitted, at: string): void
 
 /** A task row before its first attempt. */
 export function newTaskExecution(taskId: string): TaskExecution {
-  return { task_id: taskId, status: 'pending', start_time: null, end_time: null, input: null, output: null, error: null, retries: 0, attempts: 0 }
+  return {
+    task_id: taskId,
+    status: 'pending',
+    start_time: null,
+    end_time: null,
+    input: null,
+    output: null,
+    error: null,
+    retries: 0,
+    attempts: 0,
+  }
 }
 
 function taskOf(execution: Execution, taskId: string): TaskExecution {

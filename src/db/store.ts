@@ -30,7 +30,9 @@ export type Store = {
   executions: {
     insert(execution: Execution): Promise<void>
     get(executionId: string): Promise<Execution | undefined>
-    list(query: Required<Pick<ExecutionListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>): Promise<{ items: Execution[]; total: number }>
+    list(
+      query: Required<Pick<ExecutionListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>,
+    ): Promise<{ items: Execution[]; total: number }>
     countActive(workflowId: string): Promise<number>
   }
   events: {

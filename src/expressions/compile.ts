@@ -88,12 +88,21 @@ export function compileCondition(source: string): CompiledValue {
   }
   const expression = compileExpression(cel, '')
   if (expression.type !== 'bool' && expression.type !== 'dyn') {
-    throw new ExpressionSyntaxError(`invalid condition "${source}": it must be a boolean expression, but it is of type ${expression.type}`, {
-      path: '',
-      expression: cel,
-    })
+    throw new ExpressionSyntaxError(
+      `invalid condition "${source}": it must be a boolean expression, but it is of type ${expression.type}`,
+      {
+        path: '',
+        expression: cel,
+      },
+    )
   }
-  return { constant: false, node: { kind: 'expression', expression, path: '' }, plan: expression.plan, tasks: expression.tasks, source: cel }
+  return {
+    constant: false,
+    node: { kind: 'expression', expression, path: '' },
+    plan: expression.plan,
+    tasks: expression.tasks,
+    source: cel,
+  }
 }
 
 /** True when the value has no expressions: evaluating it costs nothing and returns the same (frozen) value. */
@@ -202,7 +211,10 @@ function scan(text: string, path: string) {
     return scanTemplate(text)
   } catch (error) {
     if (!(error instanceof TemplateScanError)) throw error
-    throw new ExpressionSyntaxError(`invalid expression in "${text}": ${error.message} (at offset ${error.offset})`, { path, expression: text })
+    throw new ExpressionSyntaxError(`invalid expression in "${text}": ${error.message} (at offset ${error.offset})`, {
+      path,
+      expression: text,
+    })
   }
 }
 
@@ -259,7 +271,8 @@ function parseAndCheck(source: string, path: string): CompiledExpression {
   const checked = program.check()
   if (!checked.valid) {
     const error = checked.error
-    const unknown = (error as { code?: string } | undefined)?.code === 'unknown_variable' ? /Unknown variable: (\S+)/.exec(describeCelError(error)) : null
+    const unknown =
+      (error as { code?: string } | undefined)?.code === 'unknown_variable' ? /Unknown variable: (\S+)/.exec(describeCelError(error)) : null
     if (unknown) {
       const hint = /tasks\.\w+-/.test(source) ? '; write tasks["my-id"] for a task id that contains "-"' : ''
       return fail(`unknown name "${unknown[1]}": expressions can use ${EXPRESSION_ROOTS.join(', ')}${hint}`, error)

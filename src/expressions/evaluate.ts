@@ -97,13 +97,19 @@ function evaluateExpression(expression: CompiledExpression, context: Context): u
   try {
     raw = expression.program(context)
   } catch (error) {
-    throw new ExpressionEvaluationError(`cannot evaluate \${${expression.source}}: ${explain(error)}`, { expression: expression.source, cause: error })
+    throw new ExpressionEvaluationError(`cannot evaluate \${${expression.source}}: ${explain(error)}`, {
+      expression: expression.source,
+      cause: error,
+    })
   }
   try {
     return fromCel(raw)
   } catch (error) {
     if (!(error instanceof NonJsonResultError)) throw error
-    throw new ExpressionEvaluationError(`cannot evaluate \${${expression.source}}: ${error.message}`, { expression: expression.source, cause: error })
+    throw new ExpressionEvaluationError(`cannot evaluate \${${expression.source}}: ${error.message}`, {
+      expression: expression.source,
+      cause: error,
+    })
   }
 }
 
@@ -114,7 +120,10 @@ function asText(value: unknown): string {
 
 /** Turns a cel-js error into a sentence; a missing key names the full path that was missing. */
 function explain(error: unknown): string {
-  const { code, node } = (typeof error === 'object' && error !== null ? error : {}) as { code?: unknown; node?: { op?: unknown; args?: unknown } }
+  const { code, node } = (typeof error === 'object' && error !== null ? error : {}) as {
+    code?: unknown
+    node?: { op?: unknown; args?: unknown }
+  }
   if (code === 'no_such_key' && node && (node.op === '.' || node.op === '[]')) {
     const path = safeSerialize(node as ASTNode)
     const [target, key] = node.args as [{ op?: unknown; args?: unknown }, unknown]

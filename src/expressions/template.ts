@@ -9,7 +9,10 @@
 export type TemplatePart = string | { source: string; offset: number }
 
 export class TemplateScanError extends Error {
-  constructor(message: string, readonly offset: number) {
+  constructor(
+    message: string,
+    readonly offset: number,
+  ) {
     super(message)
     this.name = 'TemplateScanError'
   }

@@ -6,7 +6,7 @@ import type { ErrorInfo, EventType } from '../model/events.js'
 import type { TaskStatus } from '../model/status.js'
 import { nextRandom } from './backoff.js'
 import { planOf, type Plan } from './plan.js'
-import { taskMachine, type TaskOutput, type TaskReport } from './task.machine.js'
+import { taskMachine, type TaskInput, type TaskOutput, type TaskReport } from './task.machine.js'
 
 /**
  * The execution supervisor: holds the DAG, spawns a task actor when a task's dependencies are settled, enforces
@@ -85,7 +85,13 @@ export type ExecutionCommand =
   | { type: 'execution.timeout' }
   | { type: 'execution.state'; state: Record<string, unknown> }
 
-type ExecutionEvent = ExecutionCommand | TaskReport | DoneActorEvent<TaskOutput, string>
+/** A task actor ended: sent by a runtime that hosts task actors itself (see `startTask`). */
+export type TaskDone = { type: 'task.done'; output: TaskOutput }
+
+type ExecutionEvent = ExecutionCommand | TaskReport | TaskDone | DoneActorEvent<TaskOutput, string>
+
+/** What `startTask` receives: the task actor's id (the task id) and its input. */
+export type StartTaskParams = { taskId: string; input: TaskInput }
 
 /** A fact for the event log: the runtime gives it a `seq` and a timestamp, stores it, then publishes it. */
 export type ExecutionFact = { type: 'fact'; event: EventType; taskId?: string; data: Record<string, unknown> }
@@ -161,6 +167,14 @@ function settle(plan: Plan, ledger: Ledger, i: number, status: TaskStatus, out: 
   }
 }
 
+/**
+ * A reference to one of this machine's own named actions, for `enqueue(...)` inside another action. XState resolves it
+ * against the machine's (possibly provided) implementations; its types cannot see the actions of the same `setup()`.
+ */
+function named<P>(type: 'startTask' | 'stopTask' | 'signalTask', params: P): never {
+  return { type, params } as never
+}
+
 function flush(publish: (e: Emitted) => void, out: Emitted[]): void {
   for (const e of out) publish(e)
   out.length = 0
@@ -194,6 +208,21 @@ export const executionMachine = setup({
     },
   },
   actions: {
+    /**
+     * Task actors are spawned, stopped and signalled through these three actions. By default they are children of
+     * this actor (a self-contained tree, handy to embed and inspect). The runtime provides its own, hosting task actors
+     * as root actors: XState copies a parent's children map on every spawn and stop, which costs O(live children) per
+     * task (STACK.md §2(e)); root actors keep that cost flat at any max_concurrency.
+     */
+    startTask: enqueueActions(({ enqueue }, params: StartTaskParams) => {
+      enqueue.spawnChild('task', { id: params.taskId, input: params.input })
+    }),
+    stopTask: enqueueActions(({ enqueue }, params: { taskId: string }) => {
+      enqueue.stopChild(params.taskId)
+    }),
+    signalTask: enqueueActions(({ enqueue }, params: { taskId: string; command: 'task.pause' | 'task.resume' }) => {
+      enqueue.sendTo(params.taskId, { type: params.command })
+    }),
     /** Starts ready tasks while the concurrency limit allows; skips or fails those whose condition or input says so. */
     schedule: enqueueActions(({ context, enqueue }) => {
       const plan = planOf(context.definition)
@@ -233,9 +262,10 @@ export const executionMachine = setup({
         ledger.live++
         // The child enters `running` as it starts: its first attempt is announced here, which saves an event per task.
         out.push(fact('task_started', { attempt: rec.attempts, input }, id))
-        enqueue.spawnChild('task', {
-          id,
-          input: {
+        enqueue(
+          named<StartTaskParams>('startTask', {
+            taskId: id,
+            input: {
             executionId: context.executionId,
             taskId: id,
             component: task.component,
@@ -245,8 +275,9 @@ export const executionMachine = setup({
             timeoutMs: plan.timeoutsMs[i],
             seed: Math.floor(draw.value * 4294967296),
             attempt: rec.attempts - 1,
-          },
-        })
+            },
+          }),
+        )
       }
       flush((e) => enqueue.emit(e), out)
     }),
@@ -281,12 +312,12 @@ export const executionMachine = setup({
     }),
     /** A task actor finished: stop it, settle the task, release or skip its dependents. */
     recordTaskDone: enqueueActions(({ context, event, enqueue }) => {
-      const result = (event as DoneActorEvent<TaskOutput>).output
+      const result = (event as TaskDone).output
       const plan = planOf(context.definition)
       const i = plan.index.get(result.taskId)
       if (i === undefined) return
       const rec = context.ledger.tasks[i]!
-      enqueue.stopChild(result.taskId)
+      enqueue(named('stopTask', { taskId: result.taskId }))
       if (!rec.live) return
       rec.live = false
       context.ledger.live--
@@ -313,7 +344,7 @@ export const executionMachine = setup({
         if (rec.status === 'completed' || rec.status === 'failed' || rec.status === 'skipped' || rec.status === 'canceled') return
         const id = plan.ids[i]!
         if (rec.live) {
-          enqueue.stopChild(id)
+          enqueue(named('stopTask', { taskId: id }))
           rec.live = false
           ledger.live--
         }
@@ -325,7 +356,7 @@ export const executionMachine = setup({
     broadcast: enqueueActions(({ context, enqueue }, params: { command: 'task.pause' | 'task.resume' }) => {
       const plan = planOf(context.definition)
       context.ledger.tasks.forEach((rec, i) => {
-        if (rec.live) enqueue.sendTo(plan.ids[i]!, { type: params.command })
+        if (rec.live) enqueue(named('signalTask', { taskId: plan.ids[i]!, command: params.command }))
       })
     }),
     emitFact: emit((_, params: { event: EventType }) => fact(params.event)),
@@ -388,6 +419,7 @@ export const executionMachine = setup({
       on: {
         'task.*': { actions: 'recordReport' },
         'xstate.done.actor.*': { actions: ['recordTaskDone', 'schedule'] },
+        'task.done': { actions: ['recordTaskDone', 'schedule'] },
         'execution.pause': {
           target: 'paused',
           actions: [{ type: 'emitFact', params: { event: 'workflow_paused' } }, { type: 'broadcast', params: { command: 'task.pause' } }],
@@ -401,6 +433,7 @@ export const executionMachine = setup({
       on: {
         'task.*': { actions: 'recordReport' },
         'xstate.done.actor.*': { actions: 'recordTaskDone' },
+        'task.done': { actions: 'recordTaskDone' },
         'execution.resume': {
           target: 'running',
           actions: [{ type: 'emitFact', params: { event: 'workflow_resumed' } }, { type: 'broadcast', params: { command: 'task.resume' } }],

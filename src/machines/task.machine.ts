@@ -1,4 +1,4 @@
-import { and, assign, emit, enqueueActions, fromPromise, setup } from 'xstate'
+import { and, assign, cancel, emit, enqueueActions, fromPromise, setup } from 'xstate'
 import { toTaskFailure, type TaskFailure } from '../errors.js'
 import type { RetryPolicy } from '../model/definition.js'
 import { backoffMs, nextRandom } from './backoff.js'
@@ -62,13 +62,14 @@ export type AttemptInput = {
 }
 
 export type TaskCommand =
+  | { type: 'task.timeout' }
   | { type: 'task.pause' }
   | { type: 'task.resume' }
   | { type: 'task.cancel'; reason?: string }
 
 /** Reports a task actor sends to its parent (and emits, for a standalone actor). */
 export type TaskReport =
-  | { type: 'task.started'; taskId: string; attempt: number }
+  | { type: 'task.started'; taskId: string; attempt: number; /** The spawner already announced this attempt. */ announced: boolean }
   | { type: 'task.retrying'; taskId: string; attempt: number; error: TaskFailure; delayMs: number }
   | { type: 'task.paused'; taskId: string; attempt: number; error: TaskFailure | null }
   | { type: 'task.resumed'; taskId: string; attempt: number }
@@ -86,7 +87,7 @@ type ReportParams = { kind: 'started' | 'retrying' | 'paused' | 'resumed' }
 function reportOf(context: TaskContext, kind: ReportParams['kind']): TaskReport {
   switch (kind) {
     case 'started':
-      return { type: 'task.started', taskId: context.taskId, attempt: context.attempt }
+      return { type: 'task.started', taskId: context.taskId, attempt: context.attempt, announced: context.attempt === context.firstAttempt }
     case 'retrying':
       return { type: 'task.retrying', taskId: context.taskId, attempt: context.attempt, error: context.error!, delayMs: context.backoffMs }
     case 'paused':
@@ -114,14 +115,11 @@ export const taskMachine = setup({
     }),
   },
   guards: {
-    hasTimeout: ({ context }) => context.timeoutMs !== undefined,
     attemptsLeft: ({ context }) => context.attempt < context.policy.max_attempts,
     retryableError: ({ context, event }) => failureOf(context, errorOf(event)).retryable,
     pauseRequested: ({ context }) => context.pauseRequested,
   },
   delays: {
-    // `undefined` makes XState raise the event at once; the hasTimeout guard then ignores it.
-    attemptTimeout: ({ context }) => context.timeoutMs as number,
     backoff: ({ context }) => context.backoffMs,
   },
   actions: {
@@ -130,10 +128,12 @@ export const taskMachine = setup({
       const report = reportOf(context, params.kind)
       enqueue(emit(report))
       // Saves the parent one event per task: it announced the first attempt when it spawned this actor.
-      const announced = report.type === 'task.started' && context.attempt === context.firstAttempt
-      if (self._parent && !announced) enqueue.sendParent(report)
+      if (self._parent && !(report.type === 'task.started' && report.announced)) enqueue.sendParent(report)
     }),
     beginAttempt: assign({ attempt: ({ context }) => context.attempt + 1, error: null }),
+    armTimeout: enqueueActions(({ context, enqueue }) => {
+      if (context.timeoutMs !== undefined) enqueue.raise({ type: 'task.timeout' }, { id: 'attemptTimeout', delay: context.timeoutMs })
+    }),
     recordOutput: assign({ output: ({ event }) => (event as unknown as { output: unknown }).output ?? null, error: null }),
     recordError: assign({ error: ({ context, event }) => failureOf(context, errorOf(event)) }),
     recordTimeout: assign({
@@ -176,7 +176,7 @@ export const taskMachine = setup({
   initial: 'running',
   states: {
     running: {
-      entry: ['beginAttempt', { type: 'report', params: { kind: 'started' } }],
+      entry: ['beginAttempt', 'armTimeout', { type: 'report', params: { kind: 'started' } }],
       invoke: {
         src: 'runTask',
         input: ({ context }): AttemptInput => ({
@@ -194,15 +194,18 @@ export const taskMachine = setup({
           { target: 'failed', actions: 'recordError' },
         ],
       },
-      after: {
-        attemptTimeout: [
-          { guard: and(['hasTimeout', 'attemptsLeft', 'pauseRequested']), target: 'paused', actions: ['recordTimeout', 'drawBackoff'] },
-          { guard: and(['hasTimeout', 'attemptsLeft']), target: 'retrying', actions: ['recordTimeout', 'drawBackoff'] },
-          { guard: 'hasTimeout', target: 'failed', actions: 'recordTimeout' },
+      // The attempt timeout is a delayed event raised only when a timeout is set (no timer otherwise).
+      exit: cancel('attemptTimeout'),
+      on: {
+        'task.timeout': [
+          { guard: and(['attemptsLeft', 'pauseRequested']), target: 'paused', actions: ['recordTimeout', 'drawBackoff'] },
+          { guard: 'attemptsLeft', target: 'retrying', actions: ['recordTimeout', 'drawBackoff'] },
+          { target: 'failed', actions: 'recordTimeout' },
         ],
+        // Pause lets the running attempt finish; only what follows it is held.
+        'task.pause': { actions: 'requestPause' },
+        'task.resume': { actions: 'clearPause' },
       },
-      // Pause lets the running attempt finish; only what follows it is held.
-      on: { 'task.pause': { actions: 'requestPause' }, 'task.resume': { actions: 'clearPause' } },
     },
     retrying: {
       always: { guard: 'pauseRequested', target: 'paused' },

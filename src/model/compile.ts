@@ -20,7 +20,11 @@ export function compileWorkflow(definition: WorkflowDefinition): CompiledWorkflo
   if (cached) return cached
   const compiled: CompiledWorkflow = {
     definition,
-    tasks: definition.tasks.map((task) => (task.when === undefined ? { input: compileValue(task.input) } : { input: compileValue(task.input), when: compileCondition(task.when) })),
+    tasks: definition.tasks.map((task) =>
+      task.when === undefined
+        ? { input: compileValue(task.input) }
+        : { input: compileValue(task.input), when: compileCondition(task.when) },
+    ),
     output: compileValue(definition.output),
   }
   compiledByDefinition.set(definition, compiled)

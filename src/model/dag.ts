@@ -16,7 +16,10 @@ export function dependentsOf(deps: readonly (readonly number[])[]): number[][] {
  * Kahn's algorithm. `rank[i]` is the position of task i in a topological order, or -1 for a task on a cycle or
  * downstream of one. `complete` is false when some task has no rank.
  */
-export function topologicalRanks(deps: readonly (readonly number[])[], dependents: readonly (readonly number[])[]): { rank: Int32Array; complete: boolean } {
+export function topologicalRanks(
+  deps: readonly (readonly number[])[],
+  dependents: readonly (readonly number[])[],
+): { rank: Int32Array; complete: boolean } {
   const n = deps.length
   const rank = new Int32Array(n).fill(-1)
   const waiting = new Int32Array(n)

@@ -17,7 +17,14 @@ import {
 import { appendPath, formatPath, joinPath, type PathSegment } from '../expressions/json-path.js'
 import { rememberCompiled, type CompiledTask } from './compile.js'
 import { areUpstream, dependentsOf, findCycles, topologicalRanks } from './dag.js'
-import { DEFAULT_MAX_TASKS, INPUT_TYPES, type InputField, type InputType, type TaskDefinition, type WorkflowDefinition } from './definition.js'
+import {
+  DEFAULT_MAX_TASKS,
+  INPUT_TYPES,
+  type InputField,
+  type InputType,
+  type TaskDefinition,
+  type WorkflowDefinition,
+} from './definition.js'
 import { describeInputType, describeValue, matchesInputType } from './input.js'
 import { WorkflowDefinitionListSchema } from './workflow.schema.js'
 
@@ -47,7 +54,8 @@ type TaskSketch = {
   action: string | undefined
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 const nonEmpty = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined)
 
 /**
@@ -90,7 +98,10 @@ function normaliseTasks(tasks: unknown, maxTasks: number, errors: FieldError[]):
   return Object.entries(tasks).map(([key, task], i) => {
     if (!isPlainObject(task)) return task
     if (task.id !== undefined && task.id !== key) {
-      errors.push({ path: `tasks[${i}].id`, message: `task "${key}": id ${JSON.stringify(task.id)} does not match its key "${key}" in the tasks map` })
+      errors.push({
+        path: `tasks[${i}].id`,
+        message: `task "${key}": id ${JSON.stringify(task.id)} does not match its key "${key}" in the tasks map`,
+      })
     }
     return { ...task, id: key }
   })
@@ -123,7 +134,10 @@ function sketchTask(raw: unknown, index: number): TaskSketch {
  * by those, so `retry: { max_attempts: 0 }` reports `retry.max_attempts` and not only "must be a number or a policy".
  */
 function issueToErrors(issue: v.BaseIssue<unknown>, sketches: TaskSketch[], parent: PathSegment[] = []): FieldError[] {
-  const segments = [...parent, ...(issue.path ?? []).map((item): PathSegment => (typeof item.key === 'number' ? item.key : String(item.key)))]
+  const segments = [
+    ...parent,
+    ...(issue.path ?? []).map((item): PathSegment => (typeof item.key === 'number' ? item.key : String(item.key))),
+  ]
   const nested = issue.type === 'union' ? (issue.issues ?? []).filter((sub) => (sub.path?.length ?? 0) > 0) : []
   if (nested.length > 0) return nested.flatMap((sub) => issueToErrors(sub, sketches, segments))
   const path = formatPath(segments)
@@ -146,7 +160,10 @@ function checkInputDefaults(input: unknown, errors: FieldError[]): void {
     if (typeof type !== 'string' || !(INPUT_TYPES as readonly string[]).includes(type)) continue
     if (!matchesInputType(field.default, type as InputType)) {
       const path = appendPath(appendPath('input', name), 'default')
-      errors.push({ path, message: `${path} must be ${describeInputType(type as InputType)} (the declared type), got ${describeValue(field.default)}` })
+      errors.push({
+        path,
+        message: `${path} must be ${describeInputType(type as InputType)} (the declared type), got ${describeValue(field.default)}`,
+      })
     }
   }
 }
@@ -238,7 +255,10 @@ function checkTaskExpressions(sketches: TaskSketch[], graph: Graph, errors: Fiel
       if (upstream === undefined) {
         errors.push({ path, message: `${task.label}: ${at} reads tasks.${ref.task}, but there is no task "${ref.task}"` })
       } else if (ref.task === task.id) {
-        errors.push({ path, message: `${task.label}: ${at} reads the task's own result (tasks.${ref.task}); a task can only read tasks upstream of it` })
+        errors.push({
+          path,
+          message: `${task.label}: ${at} reads the task's own result (tasks.${ref.task}); a task can only read tasks upstream of it`,
+        })
       } else {
         queries.push({ task: task.index, upstream, field: at, referenced: ref.task })
       }
@@ -284,7 +304,10 @@ function checkComponents(sketches: TaskSketch[], catalog: ComponentCatalog, erro
         errors.push({ path: `tasks[${task.index}].component`, message: `${task.label}: component "${task.component}" is not registered` })
         break
       case 'unknown_action':
-        errors.push({ path: `tasks[${task.index}].action`, message: `${task.label}: component "${task.component}" has no action "${task.action}"` })
+        errors.push({
+          path: `tasks[${task.index}].action`,
+          message: `${task.label}: component "${task.component}" has no action "${task.action}"`,
+        })
         break
     }
   }

@@ -9,58 +9,79 @@ import { DEFAULT_MAX_CONCURRENCY, INPUT_TYPES } from './definition.js'
 
 const nonEmptyString = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value)
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Any JSON object (not an array, not null). */
 export const JsonObjectSchema = v.custom<Record<string, unknown>>(isPlainObject, 'must be an object')
 
-const positiveSeconds = v.pipe(v.number('must be a number of seconds'), v.finite('must be a finite number of seconds'), v.gtValue(0, 'must be greater than 0 seconds'))
-const nonNegativeSeconds = v.pipe(v.number('must be a number of seconds'), v.finite('must be a finite number of seconds'), v.minValue(0, 'must not be negative'))
+const positiveSeconds = v.pipe(
+  v.number('must be a number of seconds'),
+  v.finite('must be a finite number of seconds'),
+  v.gtValue(0, 'must be greater than 0 seconds'),
+)
+const nonNegativeSeconds = v.pipe(
+  v.number('must be a number of seconds'),
+  v.finite('must be a finite number of seconds'),
+  v.minValue(0, 'must not be negative'),
+)
 
 /** One accepted execution input: `{ type, required, default, description }`. */
 export const InputFieldSchema = v.object(
   {
-  type: v.optional(v.picklist(INPUT_TYPES, `must be one of ${INPUT_TYPES.join(', ')}`)),
-  required: v.optional(v.boolean('must be true or false')),
-  default: v.optional(v.unknown()),
-  description: v.optional(v.string('must be a string')),
+    type: v.optional(v.picklist(INPUT_TYPES, `must be one of ${INPUT_TYPES.join(', ')}`)),
+    required: v.optional(v.boolean('must be true or false')),
+    default: v.optional(v.unknown()),
+    description: v.optional(v.string('must be a string')),
   },
   'must be an object such as { "type": "string", "required": true }',
 )
 
 /** `retry` as a number: how many times a failed attempt is retried. */
-export const RetryCountSchema = v.pipe(v.number('must be a number'), v.integer('must be a whole number of retries'), v.minValue(0, 'must not be negative'))
+export const RetryCountSchema = v.pipe(
+  v.number('must be a number'),
+  v.integer('must be a whole number of retries'),
+  v.minValue(0, 'must not be negative'),
+)
 
 /** `retry` as a policy object; intervals are in seconds. */
-export const RetryPolicySchema = v.object({
-  max_attempts: v.optional(v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1'))),
-  initial_interval: v.optional(nonNegativeSeconds),
-  backoff_coefficient: v.optional(v.pipe(v.number('must be a number'), v.finite('must be finite'), v.minValue(1, 'must be at least 1'))),
-  max_interval: v.optional(nonNegativeSeconds),
-  jitter: v.optional(
-    v.union(
-      [v.boolean(), v.pipe(v.number(), v.minValue(0, 'must be between 0 and 1'), v.maxValue(1, 'must be between 0 and 1'))],
-      'must be true, false or a fraction between 0 and 1',
+export const RetryPolicySchema = v.object(
+  {
+    max_attempts: v.optional(
+      v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1')),
     ),
-  ),
-  non_retryable_errors: v.optional(v.array(v.string('must be a string'), 'must be a list of error codes or names')),
-}, 'must be a retry policy object')
+    initial_interval: v.optional(nonNegativeSeconds),
+    backoff_coefficient: v.optional(v.pipe(v.number('must be a number'), v.finite('must be finite'), v.minValue(1, 'must be at least 1'))),
+    max_interval: v.optional(nonNegativeSeconds),
+    jitter: v.optional(
+      v.union(
+        [v.boolean(), v.pipe(v.number(), v.minValue(0, 'must be between 0 and 1'), v.maxValue(1, 'must be between 0 and 1'))],
+        'must be true, false or a fraction between 0 and 1',
+      ),
+    ),
+    non_retryable_errors: v.optional(v.array(v.string('must be a string'), 'must be a list of error codes or names')),
+  },
+  'must be a retry policy object',
+)
 
 export const RetrySchema = v.union([RetryCountSchema, RetryPolicySchema], 'must be a number of retries or a retry policy object')
 
 /** One task of the list form; `id` is required. */
-export const TaskSchema = v.object({
-  id: nonEmptyString,
-  name: v.optional(v.string('must be a string')),
-  component: nonEmptyString,
-  action: nonEmptyString,
-  input: v.optional(v.unknown(), () => ({})),
-  depends_on: v.optional(v.array(nonEmptyString, 'must be a list of task ids'), () => []),
-  timeout: v.optional(positiveSeconds),
-  retry: v.optional(RetrySchema),
-  when: v.optional(v.string('must be a string (a condition expression)')),
-  metadata: v.optional(JsonObjectSchema, () => ({})),
-}, 'must be an object')
+export const TaskSchema = v.object(
+  {
+    id: nonEmptyString,
+    name: v.optional(v.string('must be a string')),
+    component: nonEmptyString,
+    action: nonEmptyString,
+    input: v.optional(v.unknown(), () => ({})),
+    depends_on: v.optional(v.array(nonEmptyString, 'must be a list of task ids'), () => []),
+    timeout: v.optional(positiveSeconds),
+    retry: v.optional(RetrySchema),
+    when: v.optional(v.string('must be a string (a condition expression)')),
+    metadata: v.optional(JsonObjectSchema, () => ({})),
+  },
+  'must be an object',
+)
 
 /** One task of the map form (`tasks: { "<id>": {...} }`): `id` may be left out; if present it must equal the key. */
 export const TaskEntrySchema = v.object({ ...TaskSchema.entries, id: v.optional(nonEmptyString) }, 'must be an object')

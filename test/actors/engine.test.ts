@@ -33,7 +33,13 @@ describe('the seed client example, in process', () => {
       description: 'Example workflow',
       tasks: [
         { id: 'task1', component: 'ergon', action: 'execute_command', input: { command: 'echo Hello World' } },
-        { id: 'task2', component: 'prometheus', action: 'analyze_results', input: { data: '${tasks.task1.output.result}' }, depends_on: ['task1'] },
+        {
+          id: 'task2',
+          component: 'prometheus',
+          action: 'analyze_results',
+          input: { data: '${tasks.task1.output.result}' },
+          depends_on: ['task1'],
+        },
       ],
     })
     expect(workflow.workflow_id).toMatch(/^[0-9a-f-]{36}$/)
@@ -242,8 +248,17 @@ describe('retries', () => {
     const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
     const done = await harmonia.waitForExecution(execution_id)
     expect(calls).toBe(1)
-    expect(done.task_executions.x).toMatchObject({ status: 'failed', attempts: 1, error: { message: 'bad input', code: 'bad_input', retryable: false } })
-    expect(shape(await harmonia.getEvents(execution_id))).toEqual(['workflow_started', 'task_started:x', 'task_failed:x', 'workflow_failed'])
+    expect(done.task_executions.x).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { message: 'bad input', code: 'bad_input', retryable: false },
+    })
+    expect(shape(await harmonia.getEvents(execution_id))).toEqual([
+      'workflow_started',
+      'task_started:x',
+      'task_failed:x',
+      'workflow_failed',
+    ])
   })
 
   it('exhausted retries fail the task, skip its dependents with the reason, let an independent branch complete', async () => {
@@ -278,7 +293,9 @@ describe('retries', () => {
       components: {
         t: {
           hang: (_: unknown, ctx: HandlerContext) =>
-            new Promise((_, reject) => ctx.signal.addEventListener('abort', () => (aborted.resolve('aborted'), reject(new Error('aborted'))))),
+            new Promise((_, reject) =>
+              ctx.signal.addEventListener('abort', () => (aborted.resolve('aborted'), reject(new Error('aborted')))),
+            ),
         },
       },
     })
@@ -318,7 +335,9 @@ describe('timeouts', () => {
       },
     })
     const { harmonia, clock } = engine
-    const workflow = await harmonia.createWorkflow(wf([{ id: 's', component: 't', action: 'stuck', timeout: 5, retry: { max_attempts: 2, jitter: false } }]))
+    const workflow = await harmonia.createWorkflow(
+      wf([{ id: 's', component: 't', action: 'stuck', timeout: 5, retry: { max_attempts: 2, jitter: false } }]),
+    )
     const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
     const events = await record(harmonia, execution_id)
     await until(() => signals.length === 1, 'first attempt')
@@ -336,7 +355,9 @@ describe('timeouts', () => {
   it('the workflow timeout fails the execution and cancels what runs', async () => {
     engine = await testEngine()
     const { harmonia, clock } = engine
-    const workflow = await harmonia.createWorkflow(wf([{ id: 'z', component: 'harmonia', action: 'sleep', input: { seconds: 60 } }], { timeout: 10 }))
+    const workflow = await harmonia.createWorkflow(
+      wf([{ id: 'z', component: 'harmonia', action: 'sleep', input: { seconds: 60 } }], { timeout: 10 }),
+    )
     const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
     const events = await record(harmonia, execution_id)
     await until(() => events.some((e) => e.type === 'task_started'), 'sleep started')
@@ -409,7 +430,9 @@ describe('pause, resume, cancel', () => {
       components: {
         t: {
           hang: (_: unknown, ctx: HandlerContext) =>
-            new Promise((_, reject) => ctx.signal.addEventListener('abort', () => (aborted.resolve(ctx.signal.reason), reject(new Error('aborted'))))),
+            new Promise((_, reject) =>
+              ctx.signal.addEventListener('abort', () => (aborted.resolve(ctx.signal.reason), reject(new Error('aborted')))),
+            ),
         },
       },
     })
@@ -434,7 +457,10 @@ describe('pause, resume, cancel', () => {
     expect(done.task_executions.never!.status).toBe('canceled')
     expect(events.at(-1)!.type).toBe('workflow_canceled')
     for (const command of ['pauseExecution', 'resumeExecution', 'cancelExecution'] as const) {
-      await expect(harmonia[command](execution_id)).rejects.toMatchObject({ code: 'invalid_transition', message: expect.stringContaining('it is canceled') })
+      await expect(harmonia[command](execution_id)).rejects.toMatchObject({
+        code: 'invalid_transition',
+        message: expect.stringContaining('it is canceled'),
+      })
     }
   })
 

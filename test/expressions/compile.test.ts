@@ -128,7 +128,9 @@ describe('compileCondition', () => {
   })
 
   it('rejects text around ${...}', () => {
-    expect(syntaxError(() => compileCondition('${input.a} && ${input.b}')).message).toMatch(/one \$\{\.\.\.\} expression or a bare CEL expression/)
+    expect(syntaxError(() => compileCondition('${input.a} && ${input.b}')).message).toMatch(
+      /one \$\{\.\.\.\} expression or a bare CEL expression/,
+    )
   })
 
   it('rejects a condition that is provably not boolean', () => {

@@ -10,7 +10,11 @@ import {
 } from '../../src/expressions/index.js'
 
 const views: Record<string, TaskView> = {
-  a: { output: { count: 3, score: 0.75, whole: 2, items: [1, 2, 3], name: 'alpha', nested: { deep: { x: true } } }, status: 'completed', error: null },
+  a: {
+    output: { count: 3, score: 0.75, whole: 2, items: [1, 2, 3], name: 'alpha', nested: { deep: { x: true } } },
+    status: 'completed',
+    error: null,
+  },
   b: { output: null, status: 'failed', error: { message: 'boom', code: 'E_BOOM', retryable: false } },
   'fetch-data': { output: { rows: 5 }, status: 'completed' },
 }
@@ -128,14 +132,9 @@ describe('numbers: JSON numbers behave as a user expects in CEL', () => {
 
 describe('roots', () => {
   it('reads input, state, execution, workflow and params', () => {
-    expect(run(['${input.s}', '${state.counter + 1}', '${execution.id}', '${workflow.name}', '${workflow.version}', '${params.region}'])).toStrictEqual([
-      'text',
-      42,
-      'exec-1',
-      'demo',
-      2,
-      'eu',
-    ])
+    expect(
+      run(['${input.s}', '${state.counter + 1}', '${execution.id}', '${workflow.name}', '${workflow.version}', '${params.region}']),
+    ).toStrictEqual(['text', 42, 'exec-1', 'demo', 2, 'eu'])
   })
 
   it('reads tasks.<id>.output, .status and .error through the lookup', () => {
@@ -175,7 +174,14 @@ describe('roots', () => {
   })
 
   it('supports macros over lists of objects', () => {
-    const s: Scope = { input: { users: [{ name: 'a', age: 30 }, { name: 'b', age: 12 }] } }
+    const s: Scope = {
+      input: {
+        users: [
+          { name: 'a', age: 30 },
+          { name: 'b', age: 12 },
+        ],
+      },
+    }
     expect(run('${input.users.filter(u, u.age >= 18).map(u, u.name)}', s)).toStrictEqual(['a'])
     expect(run('${input.users.map(u, u.age * 2)}', s)).toStrictEqual([60, 24])
     expect(run('${input.users[1].name}', s)).toBe('b')
@@ -238,7 +244,7 @@ describe('constants', () => {
     expect(Object.isFrozen((first as { retries: unknown[] }).retries)).toBe(true)
   })
 
-  it('does not freeze or share the caller\'s value', () => {
+  it("does not freeze or share the caller's value", () => {
     const value = { a: { b: 1 } }
     const result = evaluateValue(compileValue(value), {})
     expect(Object.isFrozen(value)).toBe(false)

@@ -4,13 +4,24 @@ import { compileValue, evaluateValue, ExpressionEvaluationError, ExpressionSynta
 // JSON.parse makes `__proto__` an own, plain data key, which is how such keys arrive from an HTTP body.
 const hostile = JSON.parse('{"__proto__": {"polluted": "yes"}, "constructor": {"name": "fake"}, "prototype": 1, "safe": 1}') as unknown
 
-const scope: Scope = { input: hostile, state: {}, tasks: () => ({ output: JSON.parse('{"__proto__": {"x": 1}}') as unknown, status: 'completed' }) }
+const scope: Scope = {
+  input: hostile,
+  state: {},
+  tasks: () => ({ output: JSON.parse('{"__proto__": {"x": 1}}') as unknown, status: 'completed' }),
+}
 const run = (source: string, s: Scope = scope) => evaluateValue(compileValue(source), s)
 
 describe('expressions cannot reach the process', () => {
   it('cannot read JavaScript internals of plain objects', () => {
     const plain: Scope = { input: { a: 1 } }
-    for (const source of ['${input.constructor}', '${input["constructor"]}', '${input["__proto__"]}', '${input.toString}', '${input["hasOwnProperty"]}', '${input.a.constructor}']) {
+    for (const source of [
+      '${input.constructor}',
+      '${input["constructor"]}',
+      '${input["__proto__"]}',
+      '${input.toString}',
+      '${input["hasOwnProperty"]}',
+      '${input.a.constructor}',
+    ]) {
       expect(() => run(source, plain), source).toThrow(ExpressionEvaluationError)
     }
   })

@@ -41,7 +41,7 @@ describe('taskMachine', () => {
   it('running → completed, reporting the start of attempt 1', async () => {
     const { actor, reports } = start(taskMachine.provide({ actors: { runTask: scripted((i) => ({ got: i.input, attempt: i.attempt })) } }))
     await expect(toPromise(actor)).resolves.toEqual({ taskId: 't1', status: 'completed', attempt: 1, output: { got: { n: 1 }, attempt: 1 }, error: null })
-    expect(reports).toEqual([{ type: 'task.started', taskId: 't1', attempt: 1 }])
+    expect(reports).toEqual([{ type: 'task.started', taskId: 't1', attempt: 1, announced: true }])
   })
 
   it('running → retrying after a retryable failure, back to running after exactly the backoff', async () => {

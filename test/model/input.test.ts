@@ -35,7 +35,7 @@ describe('resolveExecutionInput', () => {
     })
   })
 
-  it('copies object defaults so one execution cannot change another\'s', () => {
+  it("copies object defaults so one execution cannot change another's", () => {
     const first = resolveExecutionInput(spec, { count: 1 })
     ;(first.options as { deep: { x: number } }).deep.x = 99
     expect(resolveExecutionInput(spec, { count: 1 }).options).toStrictEqual({ deep: { x: 1 } })

@@ -4,7 +4,10 @@ import { RetrySchema, TaskSchema, WorkflowDefinitionSchema } from '../../src/mod
 
 describe('workflow schemas (reused by the HTTP layer)', () => {
   it('normalise a map of tasks to a list, taking ids from the keys', () => {
-    const output = v.parse(WorkflowDefinitionSchema, { name: 'x', tasks: { a: { component: 'c', action: 'y' }, b: { component: 'c', action: 'y', depends_on: ['a'] } } })
+    const output = v.parse(WorkflowDefinitionSchema, {
+      name: 'x',
+      tasks: { a: { component: 'c', action: 'y' }, b: { component: 'c', action: 'y', depends_on: ['a'] } },
+    })
     expect(output.tasks.map((t) => [t.id, t.depends_on])).toEqual([
       ['a', []],
       ['b', ['a']],
@@ -20,6 +23,13 @@ describe('workflow schemas (reused by the HTTP layer)', () => {
   })
 
   it('apply task defaults', () => {
-    expect(v.parse(TaskSchema, { id: 'a', component: 'c', action: 'y' })).toStrictEqual({ id: 'a', component: 'c', action: 'y', input: {}, depends_on: [], metadata: {} })
+    expect(v.parse(TaskSchema, { id: 'a', component: 'c', action: 'y' })).toStrictEqual({
+      id: 'a',
+      component: 'c',
+      action: 'y',
+      input: {},
+      depends_on: [],
+      metadata: {},
+    })
   })
 })

@@ -45,7 +45,14 @@ describe('parseWorkflowDefinition: normalisation', () => {
   })
 
   it('keeps every optional field that was given', () => {
-    const retry = { max_attempts: 3, initial_interval: 0.5, backoff_coefficient: 2, max_interval: 10, jitter: 0.2, non_retryable_errors: ['E_BAD'] }
+    const retry = {
+      max_attempts: 3,
+      initial_interval: 0.5,
+      backoff_coefficient: 2,
+      max_interval: 10,
+      jitter: 0.2,
+      non_retryable_errors: ['E_BAD'],
+    }
     const definition = parseWorkflowDefinition({
       name: 'full',
       description: 'd',
@@ -72,20 +79,29 @@ describe('parseWorkflowDefinition: normalisation', () => {
     })
     expect(definition.tasks[1]!.retry).toBe(2)
     expect(definition).toMatchObject({ description: 'd', metadata: { team: 'x' }, max_concurrency: 3, timeout: 60, fail_fast: true })
-    expect(definition.input).toStrictEqual({ n: { type: 'integer', required: true, description: 'how many' }, s: { type: 'string', default: 'hi' } })
+    expect(definition.input).toStrictEqual({
+      n: { type: 'integer', required: true, description: 'how many' },
+      s: { type: 'string', default: 'hi' },
+    })
     expect(definition).not.toHaveProperty('version')
   })
 
   it('accepts tasks as a map keyed by id, in definition order', () => {
     const definition = parseWorkflowDefinition(
-      workflow({ fetch: { component: 'c', action: 'get' }, parse: { id: 'parse', component: 'c', action: 'parse', depends_on: ['fetch'] } }),
+      workflow({
+        fetch: { component: 'c', action: 'get' },
+        parse: { id: 'parse', component: 'c', action: 'parse', depends_on: ['fetch'] },
+      }),
     )
     expect(definition.tasks.map((t) => t.id)).toEqual(['fetch', 'parse'])
     expect(definition.tasks[1]!.depends_on).toEqual(['fetch'])
   })
 
   it('drops repeated dependencies and unknown fields', () => {
-    const definition = parseWorkflowDefinition({ ...workflow([task('a'), task('b', { depends_on: ['a', 'a'], extra: 1 })]), workflow_id: 'x' })
+    const definition = parseWorkflowDefinition({
+      ...workflow([task('a'), task('b', { depends_on: ['a', 'a'], extra: 1 })]),
+      workflow_id: 'x',
+    })
     expect(definition.tasks[1]!.depends_on).toEqual(['a'])
     expect(definition.tasks[1]).not.toHaveProperty('extra')
     expect(definition).not.toHaveProperty('workflow_id')
@@ -93,13 +109,19 @@ describe('parseWorkflowDefinition: normalisation', () => {
 
   it('accepts an expression reading a task upstream through several hops, in input and when', () => {
     const definition = parseWorkflowDefinition(
-      workflow([task('a'), task('b', { depends_on: ['a'] }), task('c', { depends_on: ['b'], input: { v: '${tasks.a.output.x}' }, when: '${tasks.a.status == "completed"}' })]),
+      workflow([
+        task('a'),
+        task('b', { depends_on: ['a'] }),
+        task('c', { depends_on: ['b'], input: { v: '${tasks.a.output.x}' }, when: '${tasks.a.status == "completed"}' }),
+      ]),
     )
     expect(definition.tasks).toHaveLength(3)
   })
 
   it('lets the output mapping read any task', () => {
-    expect(() => parseWorkflowDefinition(workflow([task('a'), task('b')], { output: { a: '${tasks.a.output}', both: '${tasks.b.status}' } }))).not.toThrow()
+    expect(() =>
+      parseWorkflowDefinition(workflow([task('a'), task('b')], { output: { a: '${tasks.a.output}', both: '${tasks.b.status}' } })),
+    ).not.toThrow()
   })
 })
 
@@ -110,7 +132,11 @@ describe('parseWorkflowDefinition: each error names the task, the field and the 
   })
 
   it('schema: missing and wrongly typed fields, converted to paths', () => {
-    const errors = errorsOf({ tasks: [task('a', { component: 5 }), { id: 'b', action: 'x' }, 'not a task'], max_concurrency: 0, fail_fast: 'yes' })
+    const errors = errorsOf({
+      tasks: [task('a', { component: 5 }), { id: 'b', action: 'x' }, 'not a task'],
+      max_concurrency: 0,
+      fail_fast: 'yes',
+    })
     errorAt(errors, 'name', 'name', 'required')
     errorAt(errors, 'tasks[0].component', 'task "a"', 'component', 'must be a string')
     errorAt(errors, 'tasks[1].component', 'task "b"', 'component', 'is required')
@@ -154,7 +180,9 @@ describe('parseWorkflowDefinition: each error names the task, the field and the 
   })
 
   it('a dependency cycle, printed with arrows', () => {
-    const errors = errorsOf(workflow([task('x'), task('a', { depends_on: ['c'] }), task('b', { depends_on: ['a'] }), task('c', { depends_on: ['x', 'b'] })]))
+    const errors = errorsOf(
+      workflow([task('x'), task('a', { depends_on: ['c'] }), task('b', { depends_on: ['a'] }), task('c', { depends_on: ['x', 'b'] })]),
+    )
     const error = errorAt(errors, 'tasks[1].depends_on[0]', 'task "a"', 'depends_on[0]', 'a → c → b → a')
     expect(error.message).toContain('cycle')
     expect(errors).toHaveLength(1)
@@ -162,7 +190,13 @@ describe('parseWorkflowDefinition: each error names the task, the field and the 
 
   it('a two-task cycle and a separate three-task cycle are both reported', () => {
     const errors = errorsOf(
-      workflow([task('p', { depends_on: ['q'] }), task('q', { depends_on: ['p'] }), task('r', { depends_on: ['t'] }), task('s', { depends_on: ['r'] }), task('t', { depends_on: ['s'] })]),
+      workflow([
+        task('p', { depends_on: ['q'] }),
+        task('q', { depends_on: ['p'] }),
+        task('r', { depends_on: ['t'] }),
+        task('s', { depends_on: ['r'] }),
+        task('t', { depends_on: ['s'] }),
+      ]),
     )
     expect(errors.map((e) => e.message.split(': ').pop())).toEqual([
       expect.stringContaining('p → q → p'),
@@ -256,7 +290,11 @@ describe('parseWorkflowDefinition: each error names the task, the field and the 
     const catalog: ComponentCatalog = {
       check: (component, action) => (component !== 'known' ? 'unknown_component' : action === 'go' ? 'ok' : 'unknown_action'),
     }
-    const body = workflow([task('a', { component: 'known', action: 'go' }), task('b', { component: 'nope', action: 'go' }), task('c', { component: 'known', action: 'fly' })])
+    const body = workflow([
+      task('a', { component: 'known', action: 'go' }),
+      task('b', { component: 'nope', action: 'go' }),
+      task('c', { component: 'known', action: 'fly' }),
+    ])
     const errors = errorsOf(body, { components: catalog })
     expect(errors).toHaveLength(2)
     errorAt(errors, 'tasks[1].component', 'task "b"', 'component "nope"', 'not registered')
@@ -269,7 +307,9 @@ describe('parseWorkflowDefinition: each error names the task, the field and the 
       name: '',
       tasks: [task('a', { timeout: 0 }), task('a'), task('b', { depends_on: ['zz'], input: '${tasks.a.output' })],
     })
-    expect(errors.map((e) => e.path).sort()).toEqual(['name', 'tasks[0].timeout', 'tasks[1].id', 'tasks[2].depends_on[0]', 'tasks[2].input'].sort())
+    expect(errors.map((e) => e.path).sort()).toEqual(
+      ['name', 'tasks[0].timeout', 'tasks[1].id', 'tasks[2].depends_on[0]', 'tasks[2].input'].sort(),
+    )
   })
 
   it('puts every error into the ValidationError message', () => {
@@ -286,8 +326,11 @@ describe('parseWorkflowDefinition: each error names the task, the field and the 
 describe('parseWorkflowDefinition: large workflows', () => {
   it('validates 10,000 tasks with a join depending on 9,998 of them quickly', () => {
     const tasks: Task[] = [task('root')]
-    for (let i = 1; i <= 9_998; i++) tasks.push(task(`t${i}`, { depends_on: ['root'], input: { i, from: '${tasks.root.output}', n: '${input.n}' } }))
-    tasks.push(task('join', { depends_on: tasks.slice(1).map((t) => t.id), input: { first: '${tasks.t1.output}', root: '${tasks.root.output}' } }))
+    for (let i = 1; i <= 9_998; i++)
+      tasks.push(task(`t${i}`, { depends_on: ['root'], input: { i, from: '${tasks.root.output}', n: '${input.n}' } }))
+    tasks.push(
+      task('join', { depends_on: tasks.slice(1).map((t) => t.id), input: { first: '${tasks.t1.output}', root: '${tasks.root.output}' } }),
+    )
     const started = performance.now()
     const definition = parseWorkflowDefinition(workflow(tasks))
     const elapsed = performance.now() - started

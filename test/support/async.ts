@@ -17,4 +17,3 @@ export async function until(predicate: () => boolean | Promise<boolean>, what = 
     await new Promise((r) => setTimeout(r, 2))
   }
 }
-
