@@ -84,3 +84,12 @@ export function toTaskFailure(error: unknown, nonRetryable: readonly string[] = 
   if (typeof error === 'string') return { message: error, retryable: !nonRetryable.includes(error) }
   return { message: 'task failed with a non-error value', retryable: true }
 }
+
+/** A write by an owner whose epoch is no longer current: another node claimed the execution. */
+export class StaleWriteError extends HarmoniaError {
+  override readonly code = 'stale_write'
+  constructor(kind: string, id: string, epoch: number) {
+    super(`stale write to ${kind} ${id}: epoch ${epoch} is no longer current`)
+    this.name = 'StaleWriteError'
+  }
+}

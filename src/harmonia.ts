@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import type { InspectionEvent, Observer } from 'xstate'
 import { systemClock, type Clock } from './actors/clock.js'
 import { createJournal } from './actors/journal.js'
@@ -8,9 +9,11 @@ import { createSupervisor } from './actors/supervisor.js'
 import { harmoniaComponent } from './components/harmonia.component.js'
 import { createComponentRegistry, type Component } from './components/registry.js'
 import { createMemoryStore } from './db/memory.store.js'
-import type { Store, WorkflowRecord } from './db/store.js'
-import { ConflictError, NotFoundError, ValidationError } from './errors.js'
-import { DEFAULT_MAX_TASKS } from './model/definition.js'
+import type { Checkpoint, CheckpointRecord, StateRecord, Store, WorkflowRecord } from './db/store.js'
+import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from './errors.js'
+import type { CarriedTask } from './machines/execution.machine.js'
+import { DEFAULT_MAX_TASKS, type WorkflowDefinition } from './model/definition.js'
+import { metricsOf, type ExecutionHistory } from './model/history.js'
 import type { ExecutionEvent } from './model/events.js'
 import { isUuid, uuidv7 } from './model/ids.js'
 import { resolveExecutionInput } from './model/input.js'
@@ -43,8 +46,20 @@ export type HarmoniaOptions = {
   maxConcurrentTasks?: number
   /** Tasks per workflow (default 10,000). */
   maxTasks?: number
-  /** Storage (default: in memory). */
+  /**
+   * Where executions live: nothing → PGlite in HARMONIA_DATA_DIR (default ./.harmonia); a `postgres://` URL →
+   * that Postgres server; `memory://` → an in-memory PGlite; `memory:store` → plain in-memory maps (fastest, no SQL).
+   * DATABASE_URL is read when this is not given.
+   */
+  database?: string
+  /** A store to use instead of `database` (tests, custom storage). */
   store?: Store
+  /** This process's name as the owner of the executions it runs (default: host:pid). */
+  nodeId?: string
+  /** Restore unfinished executions at start (default true). */
+  recover?: boolean
+  /** Delete finished executions older than `maxAgeSeconds`, checking every `intervalSeconds` (default 3600). Off by default. */
+  retention?: { maxAgeSeconds: number; intervalSeconds?: number }
 }
 
 export type StartExecutionRequest = {
@@ -86,20 +101,34 @@ function toWorkflow(record: WorkflowRecord): Workflow {
   }
 }
 
+function toCheckpoint({ outputs: _, ...checkpoint }: CheckpointRecord): Checkpoint {
+  return checkpoint
+}
+
 function requireId(kind: string, id: string): void {
   if (!isUuid(id)) throw new NotFoundError(kind, id)
 }
 
 /** The one facade every entry point uses (DESIGN.md "One facade"): embedding code, HTTP routes, the CLI. */
 export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Harmonia> {
-  return createHarmoniaSync(options)
+  const store = options.store ?? (await openStore(options.database ?? process.env.DATABASE_URL))
+  const harmonia = createHarmoniaSync(options, store)
+  if (options.recover ?? true) await harmonia.recover()
+  return harmonia
 }
 
-function createHarmoniaSync(options: HarmoniaOptions) {
+async function openStore(database: string | undefined): Promise<Store> {
+  if (database === 'memory:store') return createMemoryStore()
+  const { openDatabase } = await import('./db/client.js')
+  const { createSqlStore } = await import('./db/sql.store.js')
+  return createSqlStore(await openDatabase(database))
+}
+
+function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
   const clock = options.clock ?? systemClock
   const now = () => (clock.now ? clock.now() : Date.now())
   const logger = options.logger ?? createLogger()
-  const store = options.store ?? createMemoryStore()
+  const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
   const registry = createComponentRegistry()
   registry.register('harmonia', harmoniaComponent)
   for (const [name, actions] of Object.entries(options.components ?? {})) registry.register(name, actions)
@@ -111,6 +140,7 @@ function createHarmoniaSync(options: HarmoniaOptions) {
     journal,
     registry,
     clock,
+    now,
     random: options.random ?? Math.random,
     logger,
     semaphore: createSemaphore(options.maxConcurrentTasks ?? 1000),
@@ -142,7 +172,85 @@ function createHarmoniaSync(options: HarmoniaOptions) {
     return isTerminalExecutionStatus(row.status) ? row : { ...row, status: leadsTo }
   }
 
+  const iso = (ms: number) => new Date(ms).toISOString()
+
+  /** Writes a new execution's rows, then starts its actor. Resolves with the row as created (status pending). */
+  async function launch(
+    execution: Execution,
+    definition: WorkflowDefinition,
+    options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown> },
+  ): Promise<Execution> {
+    if (closed) throw new ConflictError('harmonia is closed')
+    const timers = definition.timeout === undefined ? [] : [{ execution_id: execution.execution_id, key: 'timeout', due_at: iso(now() + definition.timeout * 1000) }]
+    const state = options.state ?? {}
+    await store.executions.create(execution, { owner: nodeId, epoch: 1, timers, state })
+    supervisor.start(execution, definition, { epoch: 1, timers, state, ...(options.carried ? { carried: options.carried } : {}) })
+    // The row as created: an in-process execution may well have finished before a caller reads it again.
+    return execution
+  }
+
+  function newExecution(record: WorkflowRecord, input: Record<string, unknown>, extra: Partial<Execution> = {}): Execution {
+    return {
+      execution_id: uuidv7(),
+      workflow_id: record.workflowId,
+      workflow_version: record.version,
+      status: 'pending',
+      start_time: null,
+      end_time: null,
+      input,
+      output: null,
+      error: null,
+      metadata: {},
+      restored_from: null,
+      task_executions: Object.fromEntries(record.definition.tasks.map((t) => [t.id, newTaskExecution(t.id)])),
+      ...extra,
+    }
+  }
+
+  /** Starts a new execution of the same workflow version that keeps the given completed tasks' outputs. */
+  async function continueFrom(
+    source: Execution,
+    carried: Record<string, CarriedTask>,
+    extra: Partial<Execution>,
+    state: Record<string, unknown>,
+  ): Promise<Execution> {
+    const record = await workflowRecord(source.workflow_id, source.workflow_version)
+    const execution = newExecution(record, source.input, extra)
+    for (const [taskId, kept] of Object.entries(carried)) {
+      const task = execution.task_executions[taskId]
+      if (!task) continue
+      Object.assign(task, { status: 'completed', output: kept.output, attempts: kept.attempts, retries: Math.max(0, kept.attempts - 1) })
+    }
+    return launch(execution, record.definition, { carried, state })
+  }
+
+  let sweeper: NodeJS.Timeout | null = null
+  if (options.retention) {
+    const { maxAgeSeconds, intervalSeconds = 3600 } = options.retention
+    const sweep = () => {
+      store.executions.deleteEndedBefore(iso(now() - maxAgeSeconds * 1000)).catch((error: unknown) => logger.error('retention sweep failed', { error: String(error) }))
+    }
+    sweeper = setInterval(sweep, intervalSeconds * 1000)
+    sweeper.unref()
+  }
+
   return {
+    /** The storage in use: `memory`, `pglite` or `postgres`. */
+    get storeKind(): string {
+      return store.kind
+    },
+
+    /** Restores every unfinished execution from the store (done by createHarmonia unless `recover: false`). */
+    async recover(): Promise<number> {
+      const records = await store.executions.claimRecoverable(nodeId)
+      for (const record of records) {
+        if (supervisor.isLive(record.execution.execution_id)) continue
+        supervisor.recover(record)
+      }
+      if (records.length > 0) logger.info('recovered executions', { count: records.length })
+      return records.length
+    },
+
     /** Registers (or extends) a component: `{ action: (input, ctx) => output }`. */
     registerComponent(name: string, actions: Component): void {
       registry.register(name, actions)
@@ -193,25 +301,7 @@ function createHarmoniaSync(options: HarmoniaOptions) {
       if (closed) throw new ConflictError('harmonia is closed')
       const record = await workflowRecord(request.workflow_id, request.version)
       const input = resolveExecutionInput(record.definition.input, request.input)
-      const executionId = uuidv7()
-      const execution: Execution = {
-        execution_id: executionId,
-        workflow_id: record.workflowId,
-        workflow_version: record.version,
-        status: 'pending',
-        start_time: null,
-        end_time: null,
-        input,
-        output: null,
-        error: null,
-        metadata: request.metadata ?? {},
-        restored_from: null,
-        task_executions: Object.fromEntries(record.definition.tasks.map((t) => [t.id, newTaskExecution(t.id)])),
-      }
-      await store.executions.insert(execution)
-      supervisor.run(execution, record.definition)
-      // The row as created: an in-process execution may well have finished before a caller reads it again.
-      return execution
+      return launch(newExecution(record, input, { metadata: request.metadata ?? {} }), record.definition, {})
     },
 
     getExecution,
@@ -252,6 +342,107 @@ function createHarmoniaSync(options: HarmoniaOptions) {
       return supervisor.subscribe(executionId, listener, options.after ?? 0)
     },
 
+    /** A consistent copy of the execution's task results and state (API.md Checkpoint). */
+    async createCheckpoint(executionId: string): Promise<Checkpoint> {
+      const execution = await getExecution(executionId)
+      // A live execution is read from its in-memory rows (one instant), then flushed so the copy never runs ahead of
+      // what is stored; a finished one is read from the store.
+      const liveRows = supervisor.liveTasks(executionId)
+      const tasks = liveRows ?? Object.values(execution.task_executions)
+      const status = journal.view(executionId)?.status ?? execution.status
+      const state = (await store.state.get(executionId))?.state ?? {}
+      const outputs: CheckpointRecord['outputs'] = {}
+      for (const t of tasks) if (t.status === 'completed') outputs[t.task_id] = { output: structuredClone(t.output), attempts: t.attempts }
+      const record: CheckpointRecord = {
+        checkpoint_id: uuidv7(),
+        execution_id: executionId,
+        created_at: iso(now()),
+        workflow_status: status,
+        task_statuses: Object.fromEntries(tasks.map((t) => [t.task_id, t.status])),
+        completed_tasks: Object.keys(outputs),
+        state_data: state,
+        outputs,
+      }
+      if (liveRows) {
+        journal.record(executionId, { type: 'fact', event: 'checkpoint_created', data: { checkpoint_id: record.checkpoint_id } })
+        await journal.flushed()
+      }
+      await store.checkpoints.insert(record)
+      return toCheckpoint(record)
+    },
+
+    async getCheckpoint(checkpointId: string): Promise<Checkpoint> {
+      requireId('checkpoint', checkpointId)
+      const record = await store.checkpoints.get(checkpointId)
+      if (!record) throw new NotFoundError('checkpoint', checkpointId)
+      return toCheckpoint(record)
+    },
+
+    async listCheckpoints(query: ListQuery & { execution_id?: string } = {}): Promise<Page<Checkpoint>> {
+      const { limit, offset } = page(query)
+      const result = await store.checkpoints.list({ limit, offset, ...(query.execution_id ? { execution_id: query.execution_id } : {}) })
+      return { ...result, limit, offset }
+    },
+
+    /** A new execution that continues from the checkpoint: completed tasks keep their outputs, the rest run. */
+    async restoreFromCheckpoint(checkpointId: string): Promise<Execution> {
+      requireId('checkpoint', checkpointId)
+      const checkpoint = await store.checkpoints.get(checkpointId)
+      if (!checkpoint) throw new NotFoundError('checkpoint', checkpointId)
+      const source = await getExecution(checkpoint.execution_id)
+      const carried = Object.fromEntries(
+        Object.entries(checkpoint.outputs).map(([id, kept]) => [id, { status: 'completed' as const, output: kept.output, attempts: kept.attempts }]),
+      )
+      return continueFrom(source, carried, { restored_from: checkpointId, metadata: source.metadata }, checkpoint.state_data)
+    },
+
+    /** A new execution from a failed (or canceled) one: completed tasks keep their outputs; failed, skipped and canceled ones run again. */
+    async rerunFailed(executionId: string): Promise<Execution> {
+      const source = await getExecution(executionId)
+      if (source.status !== 'failed' && source.status !== 'canceled') {
+        throw new InvalidTransitionError('execution', executionId, 'rerun', source.status)
+      }
+      const carried: Record<string, CarriedTask> = {}
+      for (const t of Object.values(source.task_executions)) {
+        if (t.status === 'completed') carried[t.task_id] = { status: 'completed', output: t.output, attempts: t.attempts }
+      }
+      const state = (await store.state.get(executionId))?.state ?? {}
+      return continueFrom(source, carried, { metadata: { ...source.metadata, rerun_of: executionId } }, state)
+    },
+
+    /** Saves the execution's state: visible to its expressions as `state`, kept in checkpoints. */
+    async saveState(executionId: string, state: Record<string, unknown>): Promise<StateRecord> {
+      await getExecution(executionId)
+      if (state === null || typeof state !== 'object' || Array.isArray(state)) {
+        throw new ValidationError([{ path: 'state', message: 'must be a JSON object' }])
+      }
+      const copy = structuredClone(state)
+      if (supervisor.setState(executionId, copy)) {
+        const updated_at = journal.recordState(executionId, copy)
+        journal.record(executionId, { type: 'fact', event: 'state_saved', data: { keys: Object.keys(copy) } })
+        await journal.flushed()
+        return { execution_id: executionId, state: copy, updated_at }
+      }
+      const record = { execution_id: executionId, state: copy, updated_at: iso(now()) }
+      await store.state.put(record)
+      return record
+    },
+
+    async loadState(executionId: string): Promise<StateRecord> {
+      const execution = await getExecution(executionId)
+      return (await store.state.get(executionId)) ?? { execution_id: executionId, state: {}, updated_at: execution.start_time ?? iso(now()) }
+    },
+
+    /** Events, checkpoints and metrics of an execution (the seed's ExecutionHistory). */
+    async getExecutionHistory(executionId: string): Promise<ExecutionHistory> {
+      const execution = await getExecution(executionId)
+      const [events, checkpoints] = await Promise.all([
+        store.events.list(executionId, 0),
+        store.checkpoints.list({ execution_id: executionId, limit: MAX_LIST_LIMIT, offset: 0 }),
+      ])
+      return { execution_id: executionId, events, checkpoints: checkpoints.items, metrics: metricsOf(execution, now()) }
+    },
+
     /** Executions with a live actor in this process. */
     get activeExecutions(): number {
       return supervisor.liveCount
@@ -261,6 +452,7 @@ function createHarmoniaSync(options: HarmoniaOptions) {
     async close(): Promise<void> {
       if (closed) return
       closed = true
+      if (sweeper) clearInterval(sweeper)
       await supervisor.stop()
       await store.close()
     },

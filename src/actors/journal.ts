@@ -1,24 +1,56 @@
-import type { Store, JournalEntry } from '../db/store.js'
+import { StaleWriteError } from '../errors.js'
+import type { CommitBatch, ExecutionPatch, Store, TaskRow, TimerRow } from '../db/store.js'
 import type { Emitted } from '../machines/execution.machine.js'
 import type { ExecutionEvent } from '../model/events.js'
+import type { Execution } from '../model/resources.js'
 import type { Logger } from './logger.js'
+import { applyFact } from './projection.js'
 
 /**
- * Persist, then publish (DESIGN.md "Durability"). Facts from every execution are stamped (seq, timestamp) as they are
- * emitted, gathered while the previous commit is in flight, and committed as one batch: group commit, so the writes
- * of one tick share one transaction. Only after a batch is committed are its events handed to listeners, in order.
+ * Persist, then publish (DESIGN.md "Durability").
+ *
+ * Facts from every live execution are stamped (seq, timestamp) as they are emitted and applied to that execution's
+ * in-memory rows. While one commit is in flight the next batch gathers; it then goes to the store as one transaction
+ * (group commit): the changed execution rows, the changed task rows (whole rows, so bytes per task transition do not
+ * grow with the DAG), the new events, timers and state. Only after a batch is committed are its events handed to
+ * listeners, in order. A client therefore never sees an event that a crash could take back.
  */
 export type EventListener = (event: ExecutionEvent) => void
 
-type Pending = { entries: Map<string, JournalEntry>; waiters: Array<() => void> }
+type View = {
+  epoch: number
+  lastSeq: number
+  execution: Execution
+  tasks: Map<string, TaskRow>
+  dirtyExecution: boolean
+  dirtyTasks: Set<string>
+  /** Timer keys per task, cleared when the task settles. */
+  taskTimers: Map<string, Set<string>>
+  /** Called when a commit of this execution is refused (another owner). */
+  onStale: () => void
+}
 
-export function createJournal(deps: { store: Store; now: () => number; logger: Logger; onCommitted?: (events: ExecutionEvent[]) => void }) {
-  const seqs = new Map<string, number>()
+type Pending = {
+  events: ExecutionEvent[]
+  timersSet: Map<string, TimerRow>
+  timersCleared: Map<string, { execution_id: string; key: string }>
+  states: CommitBatch['states']
+  views: Set<View>
+  waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>
+}
+
+const emptyPending = (): Pending => ({ events: [], timersSet: new Map(), timersCleared: new Map(), states: [], views: new Set(), waiters: [] })
+
+const TASK_END = new Set(['task_completed', 'task_failed', 'task_canceled', 'task_skipped'])
+
+export function createJournal(deps: { store: Store; now: () => number; logger: Logger }) {
+  const views = new Map<string, View>()
   const listeners = new Map<string, Set<EventListener>>()
-  let pending: Pending = { entries: new Map(), waiters: [] }
+  let pending = emptyPending()
   let inFlight: Promise<void> | null = null
   let stampMs = NaN
   let stamp = ''
+
   /** ISO time of `now()`, formatted once per millisecond (facts come in bursts). */
   const timestamp = (): string => {
     const ms = deps.now()
@@ -28,7 +60,6 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     }
     return stamp
   }
-  let failure: unknown = null // the first commit error; the journal refuses further work after it
 
   function publish(events: ExecutionEvent[]): void {
     for (const event of events) {
@@ -42,27 +73,70 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         }
       }
     }
-    deps.onCommitted?.(events)
+  }
+
+  function buildBatch(batch: Pending): CommitBatch {
+    const out: CommitBatch = {
+      executions: [],
+      tasks: [],
+      events: batch.events,
+      timersSet: [...batch.timersSet.values()],
+      timersCleared: [...batch.timersCleared.values()],
+      states: batch.states,
+    }
+    for (const view of batch.views) {
+      const e = view.execution
+      // Always written, even unchanged: its epoch check fences every other row of this execution in the batch.
+      {
+        const patch: ExecutionPatch = {
+          status: e.status,
+          start_time: e.start_time,
+          end_time: e.end_time,
+          output: e.output,
+          error: e.error,
+          last_seq: view.lastSeq,
+        }
+        out.executions.push({ execution_id: e.execution_id, epoch: view.epoch, patch })
+      }
+      // Rows are copied here: later facts change the view while this batch is being written.
+      for (const taskId of view.dirtyTasks) out.tasks.push({ execution_id: e.execution_id, row: { ...view.tasks.get(taskId)! } })
+      view.dirtyExecution = false
+      view.dirtyTasks.clear()
+    }
+    return out
+  }
+
+  async function commitWithRetry(batch: CommitBatch): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await deps.store.commit(batch)
+        return
+      } catch (error) {
+        if (error instanceof StaleWriteError || attempt >= 5) throw error
+        deps.logger.warn('commit failed; retrying', { attempt, error: String(error) })
+        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
+      }
+    }
   }
 
   async function drain(): Promise<void> {
-    while (pending.entries.size > 0 || pending.waiters.length > 0) {
-      const batch = pending
-      pending = { entries: new Map(), waiters: [] }
-      const entries = [...batch.entries.values()]
+    while (pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0 || pending.timersSet.size > 0) {
+      const taken = pending
+      pending = emptyPending()
+      const batch = buildBatch(taken)
+      let failure: Error | null = null
       try {
-        if (entries.length > 0) await deps.store.commit(entries)
+        if (batch.executions.length + batch.tasks.length + batch.events.length + batch.timersSet.length + batch.timersCleared.length + batch.states.length > 0) {
+          await commitWithRetry(batch)
+        }
       } catch (error) {
-        // A commit that fails leaves the store behind the actors: stop publishing and surface it loudly.
-        failure = error
-        deps.logger.error('journal commit failed', { error: String(error) })
+        failure = error instanceof Error ? error : new Error(String(error))
+        deps.logger.error('journal commit failed: the executions in it stop here and resume from the store on restart', { error: failure.message })
+        for (const view of taken.views) view.onStale()
       }
-      if (failure === null) {
-        const events: ExecutionEvent[] = []
-        for (const entry of entries) for (const f of entry.facts) if (f.event) events.push(f.event)
-        publish(events)
-      }
-      for (const done of batch.waiters) done()
+      if (failure === null) publish(batch.events)
+      for (const waiter of taken.waiters) if (failure === null) waiter.resolve()
+      else waiter.reject(failure)
     }
     inFlight = null
   }
@@ -72,42 +146,141 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     inFlight ??= new Promise<void>((resolve) => setImmediate(resolve)).then(drain)
   }
 
+  function viewOf(executionId: string): View | undefined {
+    const view = views.get(executionId)
+    if (view) pending.views.add(view)
+    return view
+  }
+
+  function setTimer(view: View, key: string, dueAt: string, taskId?: string): void {
+    const id = `${view.execution.execution_id}\u0000${key}`
+    pending.timersCleared.delete(id)
+    pending.timersSet.set(id, { execution_id: view.execution.execution_id, key, due_at: dueAt })
+    if (taskId !== undefined) {
+      let keys = view.taskTimers.get(taskId)
+      if (!keys) view.taskTimers.set(taskId, (keys = new Set()))
+      keys.add(key)
+    }
+  }
+
+  function clearTimer(view: View, key: string): void {
+    const id = `${view.execution.execution_id}\u0000${key}`
+    pending.timersSet.delete(id)
+    pending.timersCleared.set(id, { execution_id: view.execution.execution_id, key })
+  }
+
+  function clearTaskTimers(view: View, taskId: string): void {
+    const keys = view.taskTimers.get(taskId)
+    if (!keys) return
+    for (const key of keys) clearTimer(view, key)
+    view.taskTimers.delete(taskId)
+  }
+
   return {
-    /** Continues an execution's sequence (0 for a new one). */
-    open(executionId: string, lastSeq = 0): void {
-      seqs.set(executionId, lastSeq)
+    /** Starts journaling a live execution from its stored rows. */
+    open(
+      execution: Execution,
+      options: { epoch: number; lastSeq?: number; tasks?: TaskRow[]; timers?: TimerRow[]; onStale?: () => void },
+    ): void {
+      const tasks = new Map<string, TaskRow>()
+      for (const row of options.tasks ?? []) tasks.set(row.task_id, { ...row })
+      for (const [taskId, task] of Object.entries(execution.task_executions)) {
+        if (!tasks.has(taskId)) tasks.set(taskId, { ...task, snapshot: null, skip: null })
+      }
+      const view: View = {
+        epoch: options.epoch,
+        lastSeq: options.lastSeq ?? 0,
+        execution: { ...execution, task_executions: Object.fromEntries(tasks) },
+        tasks,
+        dirtyExecution: false,
+        dirtyTasks: new Set(),
+        taskTimers: new Map(),
+        onStale: options.onStale ?? (() => {}),
+      }
+      for (const timer of options.timers ?? []) {
+        const taskId = /^(?:retry|sleep):([^\0]*?)(?::\d+)?$/.exec(timer.key)?.[1]
+        if (taskId !== undefined) {
+          let keys = view.taskTimers.get(taskId)
+          if (!keys) view.taskTimers.set(taskId, (keys = new Set()))
+          keys.add(timer.key)
+        }
+      }
+      views.set(execution.execution_id, view)
     },
-    /** Forgets an execution's counter once it is terminal and flushed. */
+    /** Forgets an execution once it is terminal and flushed. */
     close(executionId: string): void {
-      seqs.delete(executionId)
+      views.delete(executionId)
     },
-    /** Stamps a fact; it is committed with the current batch. */
+    /** Stamps a fact, applies it to the execution's rows, and queues it for the next commit. */
     record(executionId: string, fact: Emitted): void {
+      const view = viewOf(executionId)
+      if (!view) return
       const at = timestamp()
-      let event: ExecutionEvent | null = null
       if (fact.type === 'fact') {
-        const seq = (seqs.get(executionId) ?? 0) + 1
-        seqs.set(executionId, seq)
-        event = { seq, type: fact.event, execution_id: executionId, timestamp: at, data: fact.data }
+        const event: ExecutionEvent = { seq: ++view.lastSeq, type: fact.event, execution_id: executionId, timestamp: at, data: fact.data }
         if (fact.taskId !== undefined) event.task_id = fact.taskId
+        pending.events.push(event)
       }
-      let entry = pending.entries.get(executionId)
-      if (!entry) {
-        entry = { executionId, facts: [] }
-        pending.entries.set(executionId, entry)
+      applyFact(view.execution, fact, at)
+      if (fact.taskId === undefined) {
+        view.dirtyExecution = true
+        if (fact.type === 'fact' && (fact.event === 'workflow_completed' || fact.event === 'workflow_failed' || fact.event === 'workflow_canceled')) {
+          clearTimer(view, 'timeout')
+        }
+        schedule()
+        return
       }
-      entry.facts.push({ fact, event, at })
+      const row = view.tasks.get(fact.taskId)!
+      view.dirtyTasks.add(fact.taskId)
+      if (fact.type === 'task.status') {
+        if (fact.status === 'paused') clearTimer(view, `retry:${fact.taskId}`)
+      } else if (fact.event === 'task_retrying') {
+        const dueAt = new Date(Date.parse(at) + Number(fact.data.delay_ms ?? 0)).toISOString()
+        setTimer(view, `retry:${fact.taskId}`, dueAt, fact.taskId)
+      } else if (fact.event === 'task_started') {
+        clearTimer(view, `retry:${fact.taskId}`)
+        row.snapshot = null
+      } else if (TASK_END.has(fact.event)) {
+        clearTaskTimers(view, fact.taskId)
+        row.snapshot = null
+        if (fact.event === 'task_skipped') row.skip = String(fact.data.reason ?? '').startsWith('condition') ? 'condition' : 'upstream'
+      }
       schedule()
     },
-    /** Resolves once everything recorded so far is committed and published. */
+    /** Keeps a waiting task actor's persisted snapshot in its row (retrying, paused). */
+    recordSnapshot(executionId: string, taskId: string, snapshot: unknown): void {
+      const view = viewOf(executionId)
+      const row = view?.tasks.get(taskId)
+      if (!view || !row) return
+      row.snapshot = snapshot
+      view.dirtyTasks.add(taskId)
+      schedule()
+    },
+    /** A durable timer owned by a task (cleared when the task settles). */
+    setTaskTimer(executionId: string, taskId: string, key: string, dueAt: string): void {
+      const view = viewOf(executionId)
+      if (!view) return
+      setTimer(view, key, dueAt, taskId)
+      schedule()
+    },
+    /** Saves an execution's state with the next commit. */
+    recordState(executionId: string, state: Record<string, unknown>): string {
+      const at = timestamp()
+      viewOf(executionId)
+      pending.states.push({ execution_id: executionId, state, updated_at: at })
+      schedule()
+      return at
+    },
+    /** Resolves once everything recorded so far is committed and published; rejects if that commit failed. */
     flushed(): Promise<void> {
-      if (failure !== null)
-        return Promise.reject(failure instanceof Error ? failure : new Error('journal commit failed', { cause: failure }))
-      return new Promise((resolve) => {
-        pending.waiters.push(resolve)
+      return new Promise((resolve, reject) => {
+        pending.waiters.push({ resolve, reject })
         schedule()
       })
     },
+    isOpen: (executionId: string) => views.has(executionId),
+    /** The in-memory rows of a live execution (uncommitted changes included): for the runtime, never for readers. */
+    view: (executionId: string) => views.get(executionId)?.execution,
     listen(executionId: string, listener: EventListener): () => void {
       let set = listeners.get(executionId)
       if (!set) {
@@ -119,9 +292,6 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         set.delete(listener)
         if (set.size === 0) listeners.delete(executionId)
       }
-    },
-    get failure(): unknown {
-      return failure
     },
   }
 }

@@ -1,13 +1,21 @@
 import { createActor, fromPromise, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate'
 import { InvalidTransitionError, NotFoundError, TerminalTaskError } from '../errors.js'
-import { executionMachine, type CarriedTask, type ExecutionActor, type StartTaskParams } from '../machines/execution.machine.js'
-import { taskMachine, type AttemptInput } from '../machines/task.machine.js'
+import {
+  executionMachine,
+  ledgerFromRows,
+  type CarriedTask,
+  type ExecutionActor,
+  type ExecutionContext,
+  type StartTaskParams,
+} from '../machines/execution.machine.js'
+import { planOf } from '../machines/plan.js'
+import { taskMachine, type AttemptInput, type TaskInput } from '../machines/task.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus, type ExecutionStatus } from '../model/status.js'
 import type { ComponentRegistry, HandlerContext } from '../components/registry.js'
-import type { Store } from '../db/store.js'
+import type { RecoveryRecord, Store, TaskRow, TimerRow } from '../db/store.js'
 import { sleepOn, type Clock } from './clock.js'
 import type { Journal } from './journal.js'
 import type { Logger } from './logger.js'
@@ -18,6 +26,7 @@ export type SupervisorDeps = {
   journal: Journal
   registry: ComponentRegistry
   clock: Clock
+  now: () => number
   random: () => number
   logger: Logger
   semaphore: Semaphore
@@ -25,8 +34,17 @@ export type SupervisorDeps = {
 }
 
 /** A hosted task actor; `actor` is null until it is created, just after the transition that started it. */
-type TaskSlot = { actor: AnyActorRef | null; signals: Array<'task.pause' | 'task.resume'> }
-type Live = { actor: ExecutionActor; done: Promise<void>; timer: unknown; tasks: Map<string, TaskSlot> }
+type TaskSlot = { actor: AnyActorRef | null; signals: Array<'task.pause' | 'task.resume'>; wake: unknown }
+type Live = {
+  actor: ExecutionActor
+  done: Promise<void>
+  timer: unknown
+  tasks: Map<string, TaskSlot>
+  /** Durable timers of this execution loaded at recovery (`sleep:<task>:<n>` → due time). */
+  timers: Map<string, string>
+  /** Per task, how many `ctx.sleep` calls the current attempt made. */
+  sleeps: Map<string, number>
+}
 
 /** Command → the machine state names it may be sent in. */
 const ALLOWED: Record<'pause' | 'resume' | 'cancel', readonly string[]> = {
@@ -46,12 +64,31 @@ function toJson(value: unknown): unknown {
 }
 
 /**
- * The execution supervisor of the process: one execution actor per active execution, the component calls behind
- * every task actor, the workflow timeout, and the release of finished executions' actors.
+ * The execution supervisor of the process: one execution actor per active execution, the task actors it starts,
+ * the component calls behind them, durable timers (retry backoff, sleep, workflow timeout), recovery after a restart,
+ * and the release of finished executions' actors.
  */
 export function createSupervisor(deps: SupervisorDeps) {
   const live = new Map<string, Live>()
   const { registry, clock, semaphore, journal } = deps
+  const inspect = deps.inspect ? { inspect: deps.inspect } : {}
+
+  /** `ctx.sleep`: a durable timer row, so that a restart resumes the sleep with the time that remains. */
+  async function durableSleep(input: AttemptInput, ms: number, signal: AbortSignal): Promise<void> {
+    const entry = live.get(input.executionId)
+    if (!entry) return sleepOn(clock, ms, signal)
+    const n = entry.sleeps.get(input.taskId) ?? 0
+    entry.sleeps.set(input.taskId, n + 1)
+    const key = `sleep:${input.taskId}:${n}`
+    let due = entry.timers.get(key)
+    if (due === undefined) {
+      due = new Date(deps.now() + ms).toISOString()
+      entry.timers.set(key, due)
+      journal.setTaskTimer(input.executionId, input.taskId, key, due)
+      await journal.flushed()
+    }
+    await sleepOn(clock, Math.max(0, Date.parse(due) - deps.now()), signal)
+  }
 
   const taskLogic = taskMachine.provide({
     actors: {
@@ -59,6 +96,7 @@ export function createSupervisor(deps: SupervisorDeps) {
         // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
         await semaphore.acquire(signal)
         try {
+          live.get(input.executionId)?.sleeps.delete(input.taskId)
           const handler = registry.resolve(input.component, input.action)
           const ctx: HandlerContext = {
             executionId: input.executionId,
@@ -67,7 +105,7 @@ export function createSupervisor(deps: SupervisorDeps) {
             idempotencyKey: `${input.executionId}:${input.taskId}`,
             signal,
             logger: deps.logger.child({ execution_id: input.executionId, task_id: input.taskId, attempt: input.attempt }),
-            sleep: (ms) => sleepOn(clock, ms, signal),
+            sleep: (ms) => durableSleep(input, ms, signal),
           }
           // Constant inputs are compiled once and frozen; each call gets its own copy to do with as it likes.
           const own = input.input !== null && typeof input.input === 'object' ? structuredClone(input.input) : input.input
@@ -80,46 +118,60 @@ export function createSupervisor(deps: SupervisorDeps) {
   })
 
   /**
+   * Creates and starts a task actor for `executionId`, fresh (`input`) or restored (`snapshot`).
    * Task actors are hosted here as root actors rather than XState children (see the execution machine's `startTask`):
    * spawning and stopping children copies the parent's children map, which made wide executions slow. Reports and the
    * final output are forwarded to the execution actor as events, which is all the parent/child link did.
    */
+  function hostTask(entry: Live, taskId: string, slot: TaskSlot, from: { input: TaskInput } | { snapshot: unknown; input: TaskInput }): void {
+    const execution = entry.actor
+    const executionId = execution.id
+    const task = createActor(taskLogic, {
+      id: taskId,
+      input: from.input,
+      clock,
+      ...('snapshot' in from ? { snapshot: from.snapshot as never } : {}),
+      ...inspect,
+    })
+    slot.actor = task
+    task.on('*', (report) => {
+      if (!(report.type === 'task.started' && report.announced)) execution.send(report)
+    })
+    let last: unknown
+    task.subscribe({
+      next: (snapshot) => {
+        // A waiting task's snapshot goes to its row: after a restart it is restored from there.
+        if (snapshot.value !== last && (snapshot.value === 'retrying' || snapshot.value === 'paused')) {
+          journal.recordSnapshot(executionId, taskId, task.getPersistedSnapshot())
+        }
+        last = snapshot.value
+      },
+      complete: () => {
+        // `complete` also follows a stop; only a task that reached a final state has an outcome to report.
+        const snapshot = task.getSnapshot()
+        if (snapshot.status === 'done' && entry.tasks.get(taskId) === slot) execution.send({ type: 'task.done', output: snapshot.output! })
+      },
+      error: (error) => {
+        deps.logger.error('task actor crashed', { execution_id: executionId, task_id: taskId, error: String(error) })
+        const failure = { message: `task actor crashed: ${String(error)}`, code: 'internal', retryable: false }
+        execution.send({ type: 'task.done', output: { taskId, status: 'failed', attempt: from.input.attempt ?? 1, output: null, error: failure } })
+      },
+    })
+    task.start()
+    for (const command of slot.signals) task.send({ type: command })
+  }
+
   const machine = executionMachine.provide({
     actions: {
       startTask: ({ self }, params: StartTaskParams) => {
         const entry = live.get(self.id)
         if (!entry) return
-        const slot: TaskSlot = { actor: null, signals: [] }
+        const slot: TaskSlot = { actor: null, signals: [], wake: null }
         entry.tasks.set(params.taskId, slot)
         // Created and started just after the execution actor's transition, as XState defers a child's start: creating
         // an actor runs its machine's initial transition, which must not happen nested inside another actor's action.
         queueMicrotask(() => {
-          if (entry.tasks.get(params.taskId) !== slot) return // stopped before it started
-          const task = createActor(taskLogic, {
-            id: params.taskId,
-            input: params.input,
-            clock,
-            ...(deps.inspect ? { inspect: deps.inspect } : {}),
-          })
-          slot.actor = task
-          task.on('*', (report) => {
-            if (!(report.type === 'task.started' && report.announced)) self.send(report)
-          })
-          task.subscribe({
-            complete: () => {
-              if (entry.tasks.get(params.taskId) === slot) self.send({ type: 'task.done', output: task.getSnapshot().output! })
-            },
-            error: (error) => {
-              deps.logger.error('task actor crashed', { execution_id: self.id, task_id: params.taskId, error: String(error) })
-              const failure = { message: `task actor crashed: ${String(error)}`, code: 'internal', retryable: false }
-              self.send({
-                type: 'task.done',
-                output: { taskId: params.taskId, status: 'failed', attempt: params.input.attempt ?? 1, output: null, error: failure },
-              })
-            },
-          })
-          task.start()
-          for (const command of slot.signals) task.send({ type: command })
+          if (entry.tasks.get(params.taskId) === slot) hostTask(entry, params.taskId, slot, { input: params.input })
         })
       },
       stopTask: ({ self }, params: { taskId: string }) => {
@@ -127,6 +179,7 @@ export function createSupervisor(deps: SupervisorDeps) {
         const slot = tasks?.get(params.taskId)
         if (!slot) return
         tasks!.delete(params.taskId)
+        if (slot.wake !== null) clock.clearTimeout(slot.wake)
         slot.actor?.stop()
       },
       signalTask: ({ self }, params: { taskId: string; command: 'task.pause' | 'task.resume' }) => {
@@ -138,11 +191,56 @@ export function createSupervisor(deps: SupervisorDeps) {
     },
   })
 
-  /** Starts (or restarts) the actor of an execution whose row exists. */
-  function run(
+  function register(execution: Execution, actor: ExecutionActor, timers: TimerRow[]): Live {
+    const executionId = execution.execution_id
+    const entry: Live = {
+      actor,
+      done: Promise.resolve(),
+      timer: null,
+      tasks: new Map(),
+      timers: new Map(timers.map((t) => [t.key, t.due_at])),
+      sleeps: new Map(),
+    }
+    actor.on('*', (fact) => journal.record(executionId, fact))
+    entry.done = new Promise<void>((resolve) => {
+      actor.subscribe({
+        complete: () => resolve(),
+        error: (error) => {
+          deps.logger.error('execution actor crashed', { execution_id: executionId, error: String(error) })
+          resolve()
+        },
+      })
+    }).then(async () => {
+      release(entry)
+      await journal.flushed().catch(() => {})
+      // Drop every reference so that a finished execution costs nothing in memory.
+      live.delete(executionId)
+      journal.close(executionId)
+    })
+    live.set(executionId, entry)
+    return entry
+  }
+
+  function release(entry: Live): void {
+    if (entry.timer !== null) clock.clearTimeout(entry.timer)
+    const slots = [...entry.tasks.values()]
+    entry.tasks.clear()
+    for (const slot of slots) {
+      if (slot.wake !== null) clock.clearTimeout(slot.wake)
+      slot.actor?.stop()
+    }
+  }
+
+  function armTimeout(entry: Live, dueAt: string | undefined): void {
+    if (dueAt === undefined) return
+    entry.timer = clock.setTimeout(() => entry.actor.send({ type: 'execution.timeout' }), Math.max(0, Date.parse(dueAt) - deps.now()))
+  }
+
+  /** Starts the actor of a new execution whose rows exist (status pending). */
+  function start(
     execution: Execution,
     definition: WorkflowDefinition,
-    options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown> } = {},
+    options: { epoch: number; carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; timers: TimerRow[] },
   ): void {
     const executionId = execution.execution_id
     const actor = createActor(machine, {
@@ -158,36 +256,89 @@ export function createSupervisor(deps: SupervisorDeps) {
         ...(options.carried ? { carried: options.carried } : {}),
       },
       clock,
-      ...(deps.inspect ? { inspect: deps.inspect } : {}),
+      ...inspect,
     })
-    journal.open(executionId)
-    actor.on('*', (fact) => journal.record(executionId, fact))
-    let timer: unknown = null
-    const entry: Live = { actor, done: Promise.resolve(), timer: null, tasks: new Map() }
-    entry.done = new Promise<void>((resolve) => {
-      actor.subscribe({
-        complete: () => resolve(),
-        error: (error) => {
-          deps.logger.error('execution actor crashed', { execution_id: executionId, error: String(error) })
-          resolve()
-        },
-      })
-    }).then(async () => {
-      if (timer !== null) clock.clearTimeout(timer)
-      for (const slot of entry.tasks.values()) slot.actor?.stop()
-      entry.tasks.clear()
-      await journal.flushed()
-      // The actor and its children are stopped; drop every reference so a finished execution costs nothing.
-      live.delete(executionId)
-      journal.close(executionId)
-    })
-    live.set(executionId, entry)
+    journal.open(execution, { epoch: options.epoch, onStale: () => stopLocally(executionId) })
+    const entry = register(execution, actor, options.timers)
     actor.start()
-    if (definition.timeout !== undefined) {
-      timer = clock.setTimeout(() => actor.send({ type: 'execution.timeout' }), definition.timeout * 1000)
-      entry.timer = timer
-    }
+    armTimeout(entry, entry.timers.get('timeout'))
     actor.send({ type: 'execution.start' })
+  }
+
+  /** Brings back a non-terminal execution from its stored rows after a restart (DESIGN.md "Recovery"). */
+  function recover(record: RecoveryRecord): void {
+    const { execution, definition } = record
+    const executionId = execution.execution_id
+    const plan = planOf(definition)
+    const seed = Math.floor(deps.random() * 4294967296)
+    const ledger = ledgerFromRows(definition, record.tasks, seed)
+    const context: ExecutionContext = {
+      executionId,
+      workflowId: execution.workflow_id,
+      workflowVersion: execution.workflow_version,
+      definition,
+      input: execution.input,
+      state: record.state,
+      ledger,
+      output: null,
+      error: null,
+      outcome: null,
+    }
+    const value: ExecutionStatus = execution.status
+    // A persisted supervisor snapshot, rebuilt from the rows: the ledger lives in the task rows, not in one blob that
+    // would grow with the DAG on every write.
+    const snapshot = { status: 'active', value, context, children: {}, historyValue: {} }
+    const actor = createActor(machine, { id: executionId, snapshot: snapshot as never, input: undefined as never, clock, ...inspect })
+    journal.open(execution, { epoch: record.epoch, lastSeq: record.last_seq, tasks: record.tasks, timers: record.timers, onStale: () => stopLocally(executionId) })
+    const entry = register(execution, actor, record.timers)
+    actor.start()
+    // Re-host the tasks that were active: running ones are attempted again (same attempt number and idempotency key),
+    // waiting ones are restored from their snapshots and woken by their durable timers.
+    for (const row of record.tasks) {
+      if (row.status !== 'running' && row.status !== 'retrying' && row.status !== 'paused') continue
+      const i = plan.index.get(row.task_id)
+      if (i === undefined) continue
+      const task = definition.tasks[i]!
+      const input: TaskInput = {
+        executionId,
+        taskId: row.task_id,
+        component: task.component,
+        action: task.action,
+        input: row.input,
+        policy: plan.policies[i]!,
+        timeoutMs: plan.timeoutsMs[i],
+        seed: Math.floor(deps.random() * 4294967296),
+        attempt: Math.max(0, row.attempts - 1),
+      }
+      // A paused execution's running attempts hold whatever follows them, as they did before the restart.
+      const slot: TaskSlot = { actor: null, signals: value === 'paused' && row.status === 'running' ? ['task.pause'] : [], wake: null }
+      entry.tasks.set(row.task_id, slot)
+      if (row.status === 'running' || row.snapshot === null) {
+        hostTask(entry, row.task_id, slot, { input })
+      } else {
+        hostTask(entry, row.task_id, slot, { input, snapshot: row.snapshot })
+        const due = entry.timers.get(`retry:${row.task_id}`)
+        if (row.status === 'retrying') {
+          const wait = due === undefined ? 0 : Math.max(0, Date.parse(due) - deps.now())
+          slot.wake = clock.setTimeout(() => {
+            slot.wake = null
+            slot.actor?.send({ type: 'task.retry' })
+          }, wait)
+        }
+      }
+    }
+    armTimeout(entry, entry.timers.get('timeout'))
+    actor.send({ type: value === 'pending' ? 'execution.start' : 'execution.recover' })
+  }
+
+  /** Stops an execution's actors here without settling it: its rows stay as the store has them. */
+  function stopLocally(executionId: string): void {
+    const entry = live.get(executionId)
+    if (!entry) return
+    release(entry)
+    entry.actor.stop()
+    live.delete(executionId)
+    journal.close(executionId)
   }
 
   async function command(executionId: string, name: 'pause' | 'resume' | 'cancel'): Promise<void> {
@@ -196,7 +347,7 @@ export function createSupervisor(deps: SupervisorDeps) {
     if (!entry || !snapshot || snapshot.status !== 'active' || !ALLOWED[name].includes(snapshot.value)) {
       const row = await deps.store.executions.get(executionId)
       if (!row) throw new NotFoundError('execution', executionId)
-      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? snapshot.value : row.status
+      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? (snapshot.value as ExecutionStatus) : row.status
       throw new InvalidTransitionError('execution', executionId, name, status)
     }
     entry.actor.send({ type: `execution.${name}` })
@@ -204,13 +355,17 @@ export function createSupervisor(deps: SupervisorDeps) {
   }
 
   return {
-    run,
+    start,
+    recover,
     pause: (executionId: string) => command(executionId, 'pause'),
     resume: (executionId: string) => command(executionId, 'resume'),
     cancel: (executionId: string) => command(executionId, 'cancel'),
-    /** Replaces the state the execution's expressions see as `state`. */
-    setState(executionId: string, state: Record<string, unknown>): void {
-      live.get(executionId)?.actor.send({ type: 'execution.state', state })
+    /** Replaces the state the execution's expressions see as `state` (live executions only). */
+    setState(executionId: string, state: Record<string, unknown>): boolean {
+      const entry = live.get(executionId)
+      if (!entry) return false
+      entry.actor.send({ type: 'execution.state', state })
+      return true
     },
     /** Resolves when the execution's actor is gone and its last event is committed. */
     async settled(executionId: string): Promise<void> {
@@ -220,15 +375,15 @@ export function createSupervisor(deps: SupervisorDeps) {
     get liveCount(): number {
       return live.size
     },
+    /** The in-memory task rows of a live execution, for a consistent checkpoint of a running execution. */
+    liveTasks(executionId: string): TaskRow[] | undefined {
+      const view = journal.view(executionId)
+      return view && (Object.values(view.task_executions) as TaskRow[])
+    },
     /** Stops every actor (their handlers' signals fire) without settling the executions: a restart resumes them. */
     async stop(): Promise<void> {
-      for (const { actor, timer, tasks } of live.values()) {
-        if (timer !== null) clock.clearTimeout(timer)
-        for (const slot of tasks.values()) slot.actor?.stop()
-        actor.stop()
-      }
-      live.clear()
-      await journal.flushed()
+      for (const executionId of [...live.keys()]) stopLocally(executionId)
+      await journal.flushed().catch(() => {})
     },
     /** Subscribes to an execution's events: history after `after` first, then live ones, each exactly once. */
     async subscribe(executionId: string, listener: (event: ExecutionEvent) => void, after = 0): Promise<() => void> {

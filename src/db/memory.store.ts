@@ -1,86 +1,209 @@
-import { applyFact } from '../actors/projection.js'
+import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
-import type { Store, WorkflowRecord } from './store.js'
+import type { CheckpointRecord, RecoveryRecord, StateRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
 
 /** Deep copy of JSON data, so callers never hold the store's own objects. */
 const copy = <T>(value: T): T => structuredClone(value)
 
-/** An in-memory Store: the engine's storage until the database lands, and a fast store for embedding tests. */
+type Row = { execution: Execution; tasks: Map<string, TaskRow>; epoch: number; owner: string | null; lastSeq: number; createdAt: number }
+
+const wire = ({ snapshot: _s, skip: _k, ...task }: TaskRow) => task
+
+/**
+ * An in-memory Store: fast, for embedding tests and benchmarks. It lives as long as the object, so "restarting" on it
+ * means a new engine on the same store object.
+ */
 export function createMemoryStore(): Store {
   const workflows = new Map<string, WorkflowRecord[]>()
-  const executions = new Map<string, Execution>()
+  const templates = new Map<string, TemplateRecord>()
+  const executions = new Map<string, Row>()
   const events = new Map<string, ExecutionEvent[]>()
+  const timers = new Map<string, Map<string, TimerRow>>()
+  const states = new Map<string, StateRecord>()
+  const checkpoints = new Map<string, CheckpointRecord>()
+  let created = 0
+
+  const toExecution = (row: Row): Execution => {
+    const task_executions: Execution['task_executions'] = {}
+    for (const [id, task] of row.tasks) task_executions[id] = wire(task)
+    return copy({ ...row.execution, task_executions })
+  }
+
+  const page = <T>(all: T[], limit: number, offset: number) => ({ items: all.slice(offset, offset + limit), total: all.length })
 
   return {
+    kind: 'memory',
     workflows: {
       async insert(record) {
         const versions = workflows.get(record.workflowId) ?? []
-        versions.push(record)
+        versions.push(copy(record))
         workflows.set(record.workflowId, versions)
       },
       async latest(workflowId) {
-        return workflows.get(workflowId)?.at(-1)
+        const found = workflows.get(workflowId)?.at(-1)
+        return found && copy(found)
       },
       async version(workflowId, version) {
-        return workflows.get(workflowId)?.find((r) => r.version === version)
+        const found = workflows.get(workflowId)?.find((r) => r.version === version)
+        return found && copy(found)
       },
       async list({ limit, offset, filter }) {
         const needle = filter?.toLowerCase()
         const all = [...workflows.values()]
           .map((versions) => versions.at(-1)!)
           .filter((r) => needle === undefined || r.definition.name.toLowerCase().includes(needle))
-        return { items: all.slice(offset, offset + limit), total: all.length }
+        return page(all.map(copy), limit, offset)
       },
       async delete(workflowId) {
         return workflows.delete(workflowId)
       },
     },
+    templates: {
+      async insert(record) {
+        templates.set(record.template_id, copy(record))
+      },
+      async get(templateId) {
+        const found = templates.get(templateId)
+        return found && copy(found)
+      },
+      async list({ limit, offset, filter }) {
+        const needle = filter?.toLowerCase()
+        const all = [...templates.values()].filter((t) => needle === undefined || t.name.toLowerCase().includes(needle))
+        return page(all.map(copy), limit, offset)
+      },
+    },
     executions: {
-      async insert(execution) {
-        executions.set(execution.execution_id, copy(execution))
+      async create(execution, init) {
+        const tasks = new Map<string, TaskRow>()
+        for (const [id, task] of Object.entries(copy(execution.task_executions))) tasks.set(id, { ...task, snapshot: null, skip: null })
+        executions.set(execution.execution_id, {
+          execution: copy({ ...execution, task_executions: {} }),
+          tasks,
+          epoch: init.epoch,
+          owner: init.owner,
+          lastSeq: 0,
+          createdAt: created++,
+        })
         events.set(execution.execution_id, [])
+        timers.set(execution.execution_id, new Map(init.timers.map((t) => [t.key, copy(t)])))
+        if (Object.keys(init.state).length > 0) {
+          states.set(execution.execution_id, { execution_id: execution.execution_id, state: copy(init.state), updated_at: new Date().toISOString() })
+        }
       },
       async get(executionId) {
-        const found = executions.get(executionId)
-        return found && copy(found)
+        const row = executions.get(executionId)
+        return row && toExecution(row)
       },
       async list({ limit, offset, status, workflow_id, filter }) {
         const needle = filter?.toLowerCase()
-        const all = [...executions.values()].filter(
-          (e) =>
-            (status === undefined || e.status === status) &&
-            (workflow_id === undefined || e.workflow_id === workflow_id) &&
-            (needle === undefined || e.execution_id.includes(needle) || JSON.stringify(e.metadata).toLowerCase().includes(needle)),
+        const all = [...executions.values()]
+          .filter(
+            ({ execution: e }) =>
+              (status === undefined || e.status === status) &&
+              (workflow_id === undefined || e.workflow_id === workflow_id) &&
+              (needle === undefined || e.execution_id.includes(needle) || JSON.stringify(e.metadata).toLowerCase().includes(needle)),
+          )
+          .sort((a, b) => b.createdAt - a.createdAt)
+        return page(
+          all.map((r) => copy({ ...r.execution, task_executions: {} })),
+          limit,
+          offset,
         )
-        all.reverse() // newest first
-        return { items: all.slice(offset, offset + limit).map((e) => copy({ ...e, task_executions: {} })), total: all.length }
       },
       async countActive(workflowId) {
         let n = 0
-        for (const e of executions.values()) if (e.workflow_id === workflowId && !isTerminalExecutionStatus(e.status)) n++
+        for (const { execution: e } of executions.values()) if (e.workflow_id === workflowId && !isTerminalExecutionStatus(e.status)) n++
+        return n
+      },
+      async claimRecoverable(owner) {
+        const out: RecoveryRecord[] = []
+        for (const row of executions.values()) {
+          if (isTerminalExecutionStatus(row.execution.status)) continue
+          row.epoch++
+          row.owner = owner
+          const id = row.execution.execution_id
+          const versions = workflows.get(row.execution.workflow_id) ?? []
+          const definition = versions.find((v) => v.version === row.execution.workflow_version)?.definition
+          if (!definition) continue
+          out.push({
+            execution: toExecution(row),
+            epoch: row.epoch,
+            last_seq: row.lastSeq,
+            definition: copy(definition),
+            tasks: [...row.tasks.values()].map(copy),
+            timers: [...(timers.get(id)?.values() ?? [])].map(copy),
+            state: copy(states.get(id)?.state ?? {}),
+          })
+        }
+        return out
+      },
+      async deleteEndedBefore(before) {
+        let n = 0
+        for (const [id, row] of executions) {
+          const e = row.execution
+          if (isTerminalExecutionStatus(e.status) && e.end_time !== null && e.end_time < before) {
+            executions.delete(id)
+            events.delete(id)
+            timers.delete(id)
+            states.delete(id)
+            for (const [cid, cp] of checkpoints) if (cp.execution_id === id) checkpoints.delete(cid)
+            n++
+          }
+        }
         return n
       },
     },
     events: {
       async list(executionId, after = 0) {
-        const log = events.get(executionId) ?? []
         // seq n sits at index n − 1: gap-free by construction.
-        return log.slice(after)
+        return copy((events.get(executionId) ?? []).slice(after))
       },
     },
-    async commit(entries) {
-      for (const entry of entries) {
-        const execution = executions.get(entry.executionId)
-        if (!execution) continue
-        const log = events.get(entry.executionId)!
-        for (const { fact, event, at } of entry.facts) {
-          // Facts are fresh objects and outputs are the engine's own copies: no need to copy again.
-          applyFact(execution, fact, at)
-          if (event) log.push(event)
-        }
+    state: {
+      async get(executionId) {
+        const found = states.get(executionId)
+        return found && copy(found)
+      },
+      async put(record) {
+        states.set(record.execution_id, copy(record))
+      },
+    },
+    checkpoints: {
+      async insert(record) {
+        checkpoints.set(record.checkpoint_id, copy(record))
+      },
+      async get(checkpointId) {
+        const found = checkpoints.get(checkpointId)
+        return found && copy(found)
+      },
+      async list({ execution_id, limit, offset }) {
+        const all = [...checkpoints.values()]
+          .filter((c) => execution_id === undefined || c.execution_id === execution_id)
+          .map(({ outputs: _, ...c }) => copy(c))
+        return page(all, limit, offset)
+      },
+    },
+    async commit(batch) {
+      // Check every fence first: a stale part means nothing of the batch is written (as a rolled-back transaction).
+      for (const { execution_id, epoch } of batch.executions) {
+        const row = executions.get(execution_id)
+        if (row && row.epoch !== epoch) throw new StaleWriteError('execution', execution_id, epoch)
       }
+      for (const { execution_id, patch } of batch.executions) {
+        const row = executions.get(execution_id)
+        if (!row) continue
+        const { last_seq, ...fields } = patch
+        Object.assign(row.execution, copy(fields))
+        row.lastSeq = last_seq
+      }
+      // Rows and events are the engine's own copies, made for this batch: stored as they are.
+      for (const { execution_id, row } of batch.tasks) executions.get(execution_id)?.tasks.set(row.task_id, row)
+      for (const event of batch.events) events.get(event.execution_id)?.push(event)
+      for (const t of batch.timersSet) timers.get(t.execution_id)?.set(t.key, t)
+      for (const t of batch.timersCleared) timers.get(t.execution_id)?.delete(t.key)
+      for (const s of batch.states) states.set(s.execution_id, s)
     },
     async close() {},
   }

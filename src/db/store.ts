@@ -1,11 +1,17 @@
-import type { Emitted } from '../machines/execution.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
-import type { ExecutionEvent } from '../model/events.js'
-import type { Execution, ExecutionListQuery, ListQuery } from '../model/resources.js'
+import type { ErrorInfo, ExecutionEvent } from '../model/events.js'
+import type { Execution, ExecutionListQuery, ListQuery, TaskExecution } from '../model/resources.js'
+import type { ExecutionStatus } from '../model/status.js'
 
 /**
- * The storage port of the engine. The in-memory store implements it now; the drizzle stores (PGlite, Postgres)
- * implement the same port, so nothing above `src/db` changes with the driver.
+ * The storage port of the engine. Two implementations: the in-memory store (embedding tests) and the SQL store
+ * (drizzle over PGlite or postgres.js). Nothing above `src/db` knows which one runs.
+ *
+ * Who writes what (see src/actors/ARCHITECTURE.md):
+ * - `executions.create` writes a new execution, its task rows and its timers in one transaction.
+ * - `commit` is the only writer of a live execution afterwards: one call per tick carries the rows changed by every
+ *   execution in that tick, and is one transaction. Each execution's part is conditional on its `epoch`: when the
+ *   stored epoch differs (another node claimed it), the whole commit fails with StaleWriteError and writes nothing.
  */
 
 export type WorkflowRecord = {
@@ -16,29 +22,124 @@ export type WorkflowRecord = {
   updatedAt: string
 }
 
-/** Everything one execution produced in one tick: committed together, then published. */
-export type JournalEntry = { executionId: string; facts: Array<{ fact: Emitted; event: ExecutionEvent | null; at: string }> }
+export type TemplateRecord = {
+  template_id: string
+  name: string
+  description: string
+  workflow_definition_id: string
+  parameters: Record<string, unknown>
+  version: number
+  created_at: string
+}
+
+export type SkipReason = 'condition' | 'upstream'
+
+/** A task row as the engine keeps it: the wire fields plus what recovery needs. */
+export type TaskRow = TaskExecution & {
+  /** The task actor's persisted snapshot while it waits (retrying, paused); null otherwise. */
+  snapshot: unknown
+  skip: SkipReason | null
+}
+
+/** The execution row's fields that commits change. */
+export type ExecutionPatch = {
+  status: ExecutionStatus
+  start_time: string | null
+  end_time: string | null
+  output: unknown
+  error: ErrorInfo | null
+  /** The seq of the last event committed. */
+  last_seq: number
+}
+
+/** A durable timer: `retry:<task_id>`, `sleep:<task_id>` or `timeout` (the whole execution). */
+export type TimerRow = { execution_id: string; key: string; due_at: string }
+
+export type CommitBatch = {
+  executions: Array<{ execution_id: string; epoch: number; patch: ExecutionPatch }>
+  /** Whole task rows (upserted): bytes per task transition do not grow with the DAG. */
+  tasks: Array<{ execution_id: string; row: TaskRow }>
+  events: ExecutionEvent[]
+  timersSet: TimerRow[]
+  timersCleared: Array<{ execution_id: string; key: string }>
+  /** State saved by `saveState` for a live execution, committed with its `state_saved` event. */
+  states: Array<{ execution_id: string; state: Record<string, unknown>; updated_at: string }>
+}
+
+/** Everything needed to bring a non-terminal execution back after a restart. */
+export type RecoveryRecord = {
+  execution: Execution
+  /** The epoch this node now owns it with. */
+  epoch: number
+  last_seq: number
+  definition: WorkflowDefinition
+  tasks: TaskRow[]
+  timers: TimerRow[]
+  state: Record<string, unknown>
+}
+
+export type Checkpoint = {
+  checkpoint_id: string
+  execution_id: string
+  created_at: string
+  workflow_status: ExecutionStatus
+  task_statuses: Record<string, TaskExecution['status']>
+  completed_tasks: string[]
+  state_data: Record<string, unknown>
+}
+
+/** A checkpoint with what a restore needs: the outputs of its completed tasks. */
+export type CheckpointRecord = Checkpoint & { outputs: Record<string, { output: unknown; attempts: number }> }
+
+export type StateRecord = { execution_id: string; state: Record<string, unknown>; updated_at: string }
+
+export type Page<T> = { items: T[]; total: number }
 
 export type Store = {
+  /** `memory` or `pglite` or `postgres`. */
+  readonly kind: string
   workflows: {
     insert(record: WorkflowRecord): Promise<void>
     latest(workflowId: string): Promise<WorkflowRecord | undefined>
     version(workflowId: string, version: number): Promise<WorkflowRecord | undefined>
-    list(query: Required<Pick<ListQuery, 'limit' | 'offset'>> & { filter?: string }): Promise<{ items: WorkflowRecord[]; total: number }>
+    list(query: { limit: number; offset: number; filter?: string }): Promise<Page<WorkflowRecord>>
     delete(workflowId: string): Promise<boolean>
   }
+  templates: {
+    insert(record: TemplateRecord): Promise<void>
+    get(templateId: string): Promise<TemplateRecord | undefined>
+    list(query: { limit: number; offset: number; filter?: string }): Promise<Page<TemplateRecord>>
+  }
   executions: {
-    insert(execution: Execution): Promise<void>
+    /** Inserts the execution (status pending), its task rows and its timers, owned by `owner` at `epoch`. */
+    create(execution: Execution, init: { owner: string; epoch: number; timers: TimerRow[]; state: Record<string, unknown> }): Promise<void>
+    /** The execution with its task_executions (committed state only). */
     get(executionId: string): Promise<Execution | undefined>
-    list(
-      query: Required<Pick<ExecutionListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>,
-    ): Promise<{ items: Execution[]; total: number }>
+    /** Newest first, without task_executions (an empty object). */
+    list(query: Required<Pick<ListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>): Promise<Page<Execution>>
     countActive(workflowId: string): Promise<number>
+    /**
+     * Claims every non-terminal execution for `owner`: bumps each one's epoch (fencing the previous owner) and
+     * returns what recovery needs. Single node for now: it claims all of them.
+     */
+    claimRecoverable(owner: string): Promise<RecoveryRecord[]>
+    /** Deletes terminal executions that ended before `before`, with all their rows; returns how many. */
+    deleteEndedBefore(before: string): Promise<number>
   }
   events: {
     list(executionId: string, after?: number): Promise<ExecutionEvent[]>
   }
-  /** Applies the facts of one tick to the rows and appends their events, atomically. */
-  commit(entries: JournalEntry[]): Promise<void>
+  state: {
+    get(executionId: string): Promise<StateRecord | undefined>
+    /** Saves the state of an execution that is not live in this process (a live one saves through `commit`). */
+    put(record: StateRecord): Promise<void>
+  }
+  checkpoints: {
+    insert(record: CheckpointRecord): Promise<void>
+    get(checkpointId: string): Promise<CheckpointRecord | undefined>
+    list(query: { execution_id?: string; limit: number; offset: number }): Promise<Page<Checkpoint>>
+  }
+  /** Applies one tick of changes atomically (see above). */
+  commit(batch: CommitBatch): Promise<void>
   close(): Promise<void>
 }

@@ -79,6 +79,7 @@ export type ExecutionContext = {
 
 export type ExecutionCommand =
   | { type: 'execution.start' }
+  | { type: 'execution.recover' }
   | { type: 'execution.pause' }
   | { type: 'execution.resume' }
   | { type: 'execution.cancel'; reason?: string }
@@ -88,7 +89,7 @@ export type ExecutionCommand =
 /** A task actor ended: sent by a runtime that hosts task actors itself (see `startTask`). */
 export type TaskDone = { type: 'task.done'; output: TaskOutput }
 
-type ExecutionEvent = ExecutionCommand | TaskReport | TaskDone | DoneActorEvent<TaskOutput, string>
+export type ExecutionMachineEvent = ExecutionCommand | TaskReport | TaskDone | DoneActorEvent<TaskOutput, string>
 
 /** What `startTask` receives: the task actor's id (the task id) and its input. */
 export type StartTaskParams = { taskId: string; input: TaskInput }
@@ -136,6 +137,50 @@ function createLedger(definition: WorkflowDefinition, seed: number, carried: Rec
   })
   const settled = tasks.filter((t) => t.status === 'completed').length
   return { tasks, ready, readyHead: 0, live: 0, settled, failed: 0, rng: seed >>> 0 }
+}
+
+/** A stored task row, as far as the supervisor needs it to rebuild its ledger. */
+export type StoredTask = {
+  task_id: string
+  status: TaskStatus
+  attempts: number
+  input: unknown
+  output: unknown
+  error: TaskFailure | null
+  skip: SkipReason | null
+}
+
+/**
+ * Rebuilds the ledger from stored task rows (recovery). Tasks that were active (running, retrying, paused) are
+ * marked live: the runtime re-hosts their actors. Settled tasks stay settled; pending tasks whose dependencies are
+ * settled are ready again.
+ */
+export function ledgerFromRows(definition: WorkflowDefinition, rows: StoredTask[], seed: number): Ledger {
+  const plan = planOf(definition)
+  const byId = new Map(rows.map((r) => [r.task_id, r]))
+  const tasks: TaskRecord[] = plan.ids.map((id) => {
+    const row = byId.get(id)
+    const status = row?.status ?? 'pending'
+    const live = status === 'running' || status === 'retrying' || status === 'paused'
+    const rec: TaskRecord = { status, attempts: row?.attempts ?? 0, output: row?.output ?? null, error: row?.error ?? null, remaining: 0, live, input: row?.input }
+    if (row?.skip) rec.skip = row.skip
+    return rec
+  })
+  const unblocks = (rec: TaskRecord) => rec.status === 'completed' || (rec.status === 'skipped' && rec.skip === 'condition')
+  const ready: number[] = []
+  let settled = 0
+  let failed = 0
+  let live = 0
+  tasks.forEach((rec, i) => {
+    if (rec.live) live++
+    if (rec.status === 'completed' || rec.status === 'failed' || rec.status === 'skipped' || rec.status === 'canceled') settled++
+    if (rec.status === 'failed') failed++
+    if (rec.status === 'pending') {
+      rec.remaining = plan.deps[i]!.filter((d) => !unblocks(tasks[d]!)).length
+      if (rec.remaining === 0) ready.push(i)
+    }
+  })
+  return { tasks, ready, readyHead: 0, live, settled, failed, rng: seed >>> 0 }
 }
 
 /**
@@ -188,7 +233,7 @@ export const executionMachine = setup({
   types: {
     input: {} as ExecutionInput,
     context: {} as ExecutionContext,
-    events: {} as ExecutionEvent,
+    events: {} as ExecutionMachineEvent,
     emitted: {} as Emitted,
     output: {} as ExecutionOutput,
   },
@@ -420,6 +465,8 @@ export const executionMachine = setup({
         'task.*': { actions: 'recordReport' },
         'xstate.done.actor.*': { actions: ['recordTaskDone', 'schedule'] },
         'task.done': { actions: ['recordTaskDone', 'schedule'] },
+        // Restoring does not re-run entry actions: after a restart the runtime asks for the ready tasks explicitly.
+        'execution.recover': { actions: 'schedule' },
         'execution.pause': {
           target: 'paused',
           actions: [{ type: 'emitFact', params: { event: 'workflow_paused' } }, { type: 'broadcast', params: { command: 'task.pause' } }],

@@ -63,6 +63,7 @@ export type AttemptInput = {
 
 export type TaskCommand =
   | { type: 'task.timeout' }
+  | { type: 'task.retry' }
   | { type: 'task.pause' }
   | { type: 'task.resume' }
   | { type: 'task.cancel'; reason?: string }
@@ -211,7 +212,8 @@ export const taskMachine = setup({
       always: { guard: 'pauseRequested', target: 'paused' },
       entry: { type: 'report', params: { kind: 'retrying' } },
       after: { backoff: 'running' },
-      on: { 'task.pause': { target: 'paused', actions: 'requestPause' } },
+      // XState does not persist delayed events: a restored actor is woken by the runtime's durable timer instead.
+      on: { 'task.pause': { target: 'paused', actions: 'requestPause' }, 'task.retry': 'running' },
     },
     paused: {
       entry: { type: 'report', params: { kind: 'paused' } },

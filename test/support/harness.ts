@@ -1,5 +1,6 @@
 import { SimulatedClock } from 'xstate'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../../src/harmonia.js'
+import { createMemoryStore } from '../../src/db/memory.store.js'
 import type { ExecutionEvent } from '../../src/model/events.js'
 
 export { deferred, until } from './async.js'
@@ -10,7 +11,7 @@ export type TestEngine = { harmonia: Harmonia; clock: SimulatedClock; events: Ma
 export async function testEngine(options: HarmoniaOptions = {}): Promise<TestEngine> {
   const clock = new SimulatedClock()
   clock.set(Date.parse('2026-01-01T00:00:00Z'))
-  const harmonia = await createHarmonia({ clock, random: () => 0.5, ...options })
+  const harmonia = await createHarmonia({ clock, random: () => 0.5, store: createMemoryStore(), ...options })
   return { harmonia, clock, events: new Map() }
 }
 

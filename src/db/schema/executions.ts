@@ -1,0 +1,40 @@
+import { sql } from 'drizzle-orm'
+import { index, integer, pgTable, text, uuid } from 'drizzle-orm/pg-core'
+import type { ErrorInfo } from '../../model/events.js'
+import { jsonb, timestamptz } from './columns.js'
+import { executionStatus } from './enums.js'
+
+/**
+ * One row per execution. `workflow_id` has no foreign key: deleting a workflow is refused while executions run, and
+ * finished executions keep their history after it is gone.
+ *
+ * `owner`, `lease_expires_at` and `epoch` fence writers (DESIGN.md "The road ahead"): a claim bumps `epoch`, and every
+ * write of an owner is conditional on the epoch it claimed with.
+ */
+export const executions = pgTable(
+  'executions',
+  {
+    executionId: uuid('execution_id').primaryKey(),
+    workflowId: uuid('workflow_id').notNull(),
+    workflowVersion: integer('workflow_version').notNull(),
+    status: executionStatus('status').notNull(),
+    input: jsonb('input').$type<Record<string, unknown>>().notNull(),
+    output: jsonb('output').$type<unknown>(),
+    error: jsonb('error').$type<ErrorInfo | null>(),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull(),
+    restoredFrom: uuid('restored_from'),
+    startTime: timestamptz('start_time'),
+    endTime: timestamptz('end_time'),
+    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+    /** The seq of the last committed event. */
+    lastSeq: integer('last_seq').notNull().default(0),
+    owner: text('owner'),
+    leaseExpiresAt: timestamptz('lease_expires_at'),
+    epoch: integer('epoch').notNull().default(0),
+  },
+  (t) => [
+    index('executions_status_idx').on(t.status),
+    index('executions_workflow_id_idx').on(t.workflowId),
+    index('executions_created_at_idx').on(t.createdAt),
+  ],
+)

@@ -1,0 +1,11 @@
+/** The drizzle schema: every table (drizzle-kit reads this file). One file per table. */
+export { checkpoints } from './checkpoints.js'
+export { executionStatus, taskStatus } from './enums.js'
+export { executionEvents } from './execution-events.js'
+export { executionState } from './execution-state.js'
+export { executions } from './executions.js'
+export { taskExecutions } from './task-executions.js'
+export { templates } from './templates.js'
+export { timers } from './timers.js'
+export { workflowVersions } from './workflow-versions.js'
+export { workflows } from './workflows.js'
