@@ -181,7 +181,10 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown> },
   ): Promise<Execution> {
     if (closed) throw new ConflictError('harmonia is closed')
-    const timers = definition.timeout === undefined ? [] : [{ execution_id: execution.execution_id, key: 'timeout', due_at: iso(now() + definition.timeout * 1000) }]
+    const timers =
+      definition.timeout === undefined
+        ? []
+        : [{ execution_id: execution.execution_id, key: 'timeout', due_at: iso(now() + definition.timeout * 1000) }]
     const state = options.state ?? {}
     await store.executions.create(execution, { owner: nodeId, epoch: 1, timers, state })
     supervisor.start(execution, definition, { epoch: 1, timers, state, ...(options.carried ? { carried: options.carried } : {}) })
@@ -224,11 +227,18 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     return launch(execution, record.definition, { carried, state })
   }
 
+  /** Deletes finished executions that ended more than `seconds` ago, with all their rows. */
+  async function purge(seconds: number): Promise<number> {
+    const removed = await store.executions.deleteEndedBefore(iso(now() - seconds * 1000))
+    if (removed > 0) logger.info('retention: deleted finished executions', { count: removed })
+    return removed
+  }
+
   let sweeper: NodeJS.Timeout | null = null
   if (options.retention) {
     const { maxAgeSeconds, intervalSeconds = 3600 } = options.retention
     const sweep = () => {
-      store.executions.deleteEndedBefore(iso(now() - maxAgeSeconds * 1000)).catch((error: unknown) => logger.error('retention sweep failed', { error: String(error) }))
+      purge(maxAgeSeconds).catch((error: unknown) => logger.error('retention sweep failed', { error: String(error) }))
     }
     sweeper = setInterval(sweep, intervalSeconds * 1000)
     sweeper.unref()
@@ -391,7 +401,10 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       if (!checkpoint) throw new NotFoundError('checkpoint', checkpointId)
       const source = await getExecution(checkpoint.execution_id)
       const carried = Object.fromEntries(
-        Object.entries(checkpoint.outputs).map(([id, kept]) => [id, { status: 'completed' as const, output: kept.output, attempts: kept.attempts }]),
+        Object.entries(checkpoint.outputs).map(([id, kept]) => [
+          id,
+          { status: 'completed' as const, output: kept.output, attempts: kept.attempts },
+        ]),
       )
       return continueFrom(source, carried, { restored_from: checkpointId, metadata: source.metadata }, checkpoint.state_data)
     },
@@ -430,7 +443,9 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
 
     async loadState(executionId: string): Promise<StateRecord> {
       const execution = await getExecution(executionId)
-      return (await store.state.get(executionId)) ?? { execution_id: executionId, state: {}, updated_at: execution.start_time ?? iso(now()) }
+      return (
+        (await store.state.get(executionId)) ?? { execution_id: executionId, state: {}, updated_at: execution.start_time ?? iso(now()) }
+      )
     },
 
     /** Events, checkpoints and metrics of an execution (the seed's ExecutionHistory). */
@@ -442,6 +457,9 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       ])
       return { execution_id: executionId, events, checkpoints: checkpoints.items, metrics: metricsOf(execution, now()) }
     },
+
+    /** Deletes finished executions that ended more than `olderThanSeconds` ago (what `retention` does periodically). */
+    purgeExecutions: (query: { olderThanSeconds: number }) => purge(query.olderThanSeconds),
 
     /** Executions with a live actor in this process. */
     get activeExecutions(): number {

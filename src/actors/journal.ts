@@ -39,7 +39,14 @@ type Pending = {
   waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>
 }
 
-const emptyPending = (): Pending => ({ events: [], timersSet: new Map(), timersCleared: new Map(), states: [], views: new Set(), waiters: [] })
+const emptyPending = (): Pending => ({
+  events: [],
+  timersSet: new Map(),
+  timersCleared: new Map(),
+  states: [],
+  views: new Set(),
+  waiters: [],
+})
 
 const TASK_END = new Set(['task_completed', 'task_failed', 'task_canceled', 'task_skipped'])
 
@@ -126,17 +133,28 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       const batch = buildBatch(taken)
       let failure: Error | null = null
       try {
-        if (batch.executions.length + batch.tasks.length + batch.events.length + batch.timersSet.length + batch.timersCleared.length + batch.states.length > 0) {
+        if (
+          batch.executions.length +
+            batch.tasks.length +
+            batch.events.length +
+            batch.timersSet.length +
+            batch.timersCleared.length +
+            batch.states.length >
+          0
+        ) {
           await commitWithRetry(batch)
         }
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error))
-        deps.logger.error('journal commit failed: the executions in it stop here and resume from the store on restart', { error: failure.message })
+        deps.logger.error('journal commit failed: the executions in it stop here and resume from the store on restart', {
+          error: failure.message,
+        })
         for (const view of taken.views) view.onStale()
       }
       if (failure === null) publish(batch.events)
-      for (const waiter of taken.waiters) if (failure === null) waiter.resolve()
-      else waiter.reject(failure)
+      for (const waiter of taken.waiters)
+        if (failure === null) waiter.resolve()
+        else waiter.reject(failure)
     }
     inFlight = null
   }
@@ -224,7 +242,10 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       applyFact(view.execution, fact, at)
       if (fact.taskId === undefined) {
         view.dirtyExecution = true
-        if (fact.type === 'fact' && (fact.event === 'workflow_completed' || fact.event === 'workflow_failed' || fact.event === 'workflow_canceled')) {
+        if (
+          fact.type === 'fact' &&
+          (fact.event === 'workflow_completed' || fact.event === 'workflow_failed' || fact.event === 'workflow_canceled')
+        ) {
           clearTimer(view, 'timeout')
         }
         schedule()

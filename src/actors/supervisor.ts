@@ -123,7 +123,12 @@ export function createSupervisor(deps: SupervisorDeps) {
    * spawning and stopping children copies the parent's children map, which made wide executions slow. Reports and the
    * final output are forwarded to the execution actor as events, which is all the parent/child link did.
    */
-  function hostTask(entry: Live, taskId: string, slot: TaskSlot, from: { input: TaskInput } | { snapshot: unknown; input: TaskInput }): void {
+  function hostTask(
+    entry: Live,
+    taskId: string,
+    slot: TaskSlot,
+    from: { input: TaskInput } | { snapshot: unknown; input: TaskInput },
+  ): void {
     const execution = entry.actor
     const executionId = execution.id
     const task = createActor(taskLogic, {
@@ -154,7 +159,10 @@ export function createSupervisor(deps: SupervisorDeps) {
       error: (error) => {
         deps.logger.error('task actor crashed', { execution_id: executionId, task_id: taskId, error: String(error) })
         const failure = { message: `task actor crashed: ${String(error)}`, code: 'internal', retryable: false }
-        execution.send({ type: 'task.done', output: { taskId, status: 'failed', attempt: from.input.attempt ?? 1, output: null, error: failure } })
+        execution.send({
+          type: 'task.done',
+          output: { taskId, status: 'failed', attempt: from.input.attempt ?? 1, output: null, error: failure },
+        })
       },
     })
     task.start()
@@ -289,7 +297,13 @@ export function createSupervisor(deps: SupervisorDeps) {
     // would grow with the DAG on every write.
     const snapshot = { status: 'active', value, context, children: {}, historyValue: {} }
     const actor = createActor(machine, { id: executionId, snapshot: snapshot as never, input: undefined as never, clock, ...inspect })
-    journal.open(execution, { epoch: record.epoch, lastSeq: record.last_seq, tasks: record.tasks, timers: record.timers, onStale: () => stopLocally(executionId) })
+    journal.open(execution, {
+      epoch: record.epoch,
+      lastSeq: record.last_seq,
+      tasks: record.tasks,
+      timers: record.timers,
+      onStale: () => stopLocally(executionId),
+    })
     const entry = register(execution, actor, record.timers)
     actor.start()
     // Re-host the tasks that were active: running ones are attempted again (same attempt number and idempotency key),

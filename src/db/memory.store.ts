@@ -89,7 +89,11 @@ export function createMemoryStore(): Store {
         events.set(execution.execution_id, [])
         timers.set(execution.execution_id, new Map(init.timers.map((t) => [t.key, copy(t)])))
         if (Object.keys(init.state).length > 0) {
-          states.set(execution.execution_id, { execution_id: execution.execution_id, state: copy(init.state), updated_at: new Date().toISOString() })
+          states.set(execution.execution_id, {
+            execution_id: execution.execution_id,
+            state: copy(init.state),
+            updated_at: new Date().toISOString(),
+          })
         }
       },
       async get(executionId) {

@@ -16,7 +16,8 @@ export type ExecutionMetrics = {
 
 export type ExecutionHistory = { execution_id: string; events: ExecutionEvent[]; checkpoints: Checkpoint[]; metrics: ExecutionMetrics }
 
-const ms = (from: string | null, to: string | null): number | null => (from === null || to === null ? null : Date.parse(to) - Date.parse(from))
+const ms = (from: string | null, to: string | null): number | null =>
+  from === null || to === null ? null : Date.parse(to) - Date.parse(from)
 
 /** Metrics of an execution; `now` stands in for the end of one still running. */
 export function metricsOf(execution: Execution, now: number): ExecutionMetrics {

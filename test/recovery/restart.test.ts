@@ -33,7 +33,12 @@ describe('restart recovery (in-process, memory store)', () => {
   it('re-attempts a task that was running, with the same attempt and idempotency key; completed tasks never run again', async () => {
     const s = setup()
     const hang = deferred<never>()
-    const a = await s.open({ t: { ok: (_: unknown, ctx: HandlerContext) => (s.note(ctx), { ok: ctx.taskId }), hang: (_: unknown, ctx: HandlerContext) => (s.note(ctx), hang.promise) } })
+    const a = await s.open({
+      t: {
+        ok: (_: unknown, ctx: HandlerContext) => (s.note(ctx), { ok: ctx.taskId }),
+        hang: (_: unknown, ctx: HandlerContext) => (s.note(ctx), hang.promise),
+      },
+    })
     const wf = await a.createWorkflow({
       name: 'r',
       tasks: [
@@ -47,7 +52,12 @@ describe('restart recovery (in-process, memory store)', () => {
     await until(async () => (await a.getExecution(run.execution_id)).task_executions.second!.status === 'running', 'second stored running')
     await a.close()
 
-    const b = await s.open({ t: { ok: (_: unknown, ctx: HandlerContext) => (s.note(ctx), { ok: ctx.taskId }), hang: (_: unknown, ctx: HandlerContext) => (s.note(ctx), { late: true }) } })
+    const b = await s.open({
+      t: {
+        ok: (_: unknown, ctx: HandlerContext) => (s.note(ctx), { ok: ctx.taskId }),
+        hang: (_: unknown, ctx: HandlerContext) => (s.note(ctx), { late: true }),
+      },
+    })
     const done = await b.waitForExecution(run.execution_id)
     expect(done.status).toBe('completed')
     expect(s.calls.map((c) => `${c.task}#${c.attempt}`)).toEqual(['first#1', 'second#1', 'second#1', 'third#1'])
@@ -63,7 +73,15 @@ describe('restart recovery (in-process, memory store)', () => {
     const a = await s.open()
     const wf = await a.createWorkflow({
       name: 'b',
-      tasks: [{ id: 'f', component: 'harmonia', action: 'fail', input: { attempts: 1 }, retry: { max_attempts: 3, initial_interval: 10, jitter: false } }],
+      tasks: [
+        {
+          id: 'f',
+          component: 'harmonia',
+          action: 'fail',
+          input: { attempts: 1 },
+          retry: { max_attempts: 3, initial_interval: 10, jitter: false },
+        },
+      ],
     })
     const run = await a.startExecution({ workflow_id: wf.workflow_id })
     await until(async () => (await a.getExecution(run.execution_id)).task_executions.f!.status === 'retrying', 'retrying stored')
@@ -137,7 +155,11 @@ describe('restart recovery (in-process, memory store)', () => {
   it('re-arms the workflow timeout with the time that remains', async () => {
     const s = setup()
     const a = await s.open()
-    const wf = await a.createWorkflow({ name: 't', timeout: 100, tasks: [{ id: 'z', component: 'harmonia', action: 'sleep', input: { seconds: 1000 } }] })
+    const wf = await a.createWorkflow({
+      name: 't',
+      timeout: 100,
+      tasks: [{ id: 'z', component: 'harmonia', action: 'sleep', input: { seconds: 1000 } }],
+    })
     const run = await a.startExecution({ workflow_id: wf.workflow_id })
     await until(async () => (await a.getExecution(run.execution_id)).status === 'running', 'running')
     s.clock.increment(60_000)

@@ -25,7 +25,9 @@ export const executions = pgTable(
     restoredFrom: uuid('restored_from'),
     startTime: timestamptz('start_time'),
     endTime: timestamptz('end_time'),
-    createdAt: timestamptz('created_at').notNull().default(sql`now()`),
+    createdAt: timestamptz('created_at')
+      .notNull()
+      .default(sql`now()`),
     /** The seq of the last committed event. */
     lastSeq: integer('last_seq').notNull().default(0),
     owner: text('owner'),
