@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { PGlite } from '@electric-sql/pglite'
+import type { ExtractTablesWithRelations } from 'drizzle-orm'
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
+import postgres from 'postgres'
+import * as schema from './schema/index.js'
+
+/**
+ * Opening the database (DESIGN.md "Storage"): PGlite in a data folder by default, postgres.js for `postgres://` URLs.
+ * Both give the same drizzle `Database`; nothing above this file knows which driver runs.
+ */
+
+export type Schema = typeof schema
+
+/** The drizzle database, whichever the driver: the stores are written against this type only. */
+export type Database = PgDatabase<PgQueryResultHKT, Schema>
+
+/** A transaction of `Database`. */
+export type Transaction = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>
+
+/** The database or a transaction: what a query runs on. */
+export type DbExecutor = Database | Transaction
+
+export type DatabaseKind = 'pglite' | 'postgres'
+
+export type DatabaseHandle = {
+  db: Database
+  kind: DatabaseKind
+  /** Where it is: the URL without its password, `memory://`, or the PGlite data folder. */
+  location: string
+  /** Closes the pool or the PGlite instance. Idempotent. */
+  close(): Promise<void>
+}
+
+export type OpenDatabaseOptions = {
+  /** Apply the committed migrations at open (default true). */
+  migrate?: boolean
+  /** The migrations folder (default: the package's committed `drizzle/`). Tests point it at a partial copy. */
+  migrationsFolder?: string
+  /** postgres.js pool size (default 10). */
+  max?: number
+}
+
+/** The committed migrations, resolved from this file (not the working directory): `<package root>/drizzle`. */
+export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../../drizzle', import.meta.url))
+
+export const DEFAULT_DATA_DIR = './.harmonia'
+
+/** Any key, the same for every Harmonia node: serialises migrations when several nodes start on one server. */
+const MIGRATION_LOCK_KEY = 0x4861726d // "Harm"
+
+/**
+ * Opens the database named by `url`:
+ * - `postgres://…` or `postgresql://…`: a postgres.js pool;
+ * - `memory://`: an in-memory PGlite (gone on close);
+ * - anything else: a PGlite data folder at that path, created if missing; undefined means
+ *   `HARMONIA_DATA_DIR`, else `./.harmonia`.
+ * Then applies the committed migrations (idempotent).
+ */
+export async function openDatabase(url?: string, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
+  const target = url ?? process.env.HARMONIA_DATA_DIR ?? DEFAULT_DATA_DIR
+  if (/^postgres(ql)?:\/\//i.test(target)) return openPostgres(target, options)
+  if (target === 'memory://') return usePglite(await PGlite.create(), 'memory://', options)
+  mkdirSync(target, { recursive: true })
+  return usePglite(await PGlite.create(target), target, options)
+}
+
+async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
+  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {} })
+  const db: Database = drizzlePostgres({ client, schema })
+  const handle = { db, kind: 'postgres' as const, location: redact(url), close: once(() => client.end({ timeout: 5 })) }
+  try {
+    if (options.migrate ?? true) {
+      // A session-level advisory lock on one reserved connection: nodes starting together migrate one at a time.
+      const lock = await client.reserve()
+      try {
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`
+        await migratePostgres(db as Parameters<typeof migratePostgres>[0], { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER })
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {})
+        lock.release()
+      }
+    }
+  } catch (error) {
+    await handle.close()
+    throw error
+  }
+  return handle
+}
+
+/**
+ * Wraps a PGlite instance the caller created (a data folder, in-memory, or a clone of a migrated template) and
+ * migrates it unless told not to. `close()` closes the instance.
+ */
+export async function usePglite(client: PGlite, location: string, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
+  const db: Database = drizzlePglite({ client, schema })
+  const handle = { db, kind: 'pglite' as const, location, close: once(() => client.close()) }
+  try {
+    if (options.migrate ?? true) {
+      await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER })
+    }
+  } catch (error) {
+    await handle.close()
+    throw error
+  }
+  return handle
+}
+
+/** The URL without its password, for logs. */
+function redact(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return 'postgres://…'
+  }
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | undefined
+  return () => (done ??= fn())
+}
