@@ -13,6 +13,7 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 
 async function engineRun(shape: Shape, maxConcurrency: number): Promise<number> {
   const harmonia = await createHarmonia({
+    database: 'memory:store',
     logger: {
       debug() {},
       info() {},
@@ -69,3 +70,7 @@ const w10k = await best(1, () => engineRun(fanOut(10_000), wide))
 console.log(`fan-out of 10,000 at max_concurrency ${wide}: ${rate(10_000, w10k).toLocaleString('en')} tasks/s`)
 clearInterval(sampler)
 console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`)
+
+console.log('')
+const { durableBench } = await import('./durable.js')
+await durableBench()
