@@ -15,7 +15,9 @@ const invocations = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n
 const note = (ctx: HandlerContext) => appendFileSync(log, `${ctx.taskId} ${ctx.attempt} ${ctx.idempotencyKey}\n`)
 const print = (line: string) => process.stdout.write(line + '\n')
 
-const harmonia = await createHarmonia({
+// eslint-disable-next-line prefer-const -- bound once the engine exists; handlers only run after that
+let harmonia: Awaited<ReturnType<typeof createHarmonia>>
+harmonia = await createHarmonia({
   database,
   strictComponents: false,
   components: {
@@ -41,6 +43,13 @@ const harmonia = await createHarmonia({
         if (ctx.attempt === 1) throw new Error('first attempt fails')
         return { value: 1 + input.deps.reduce((a, b) => a + b, 0) }
       },
+      /** Pauses its own execution (so nothing new starts), then works: the parent kills the paused process. */
+      pause_self: async (input: { deps: number[] }, ctx) => {
+        note(ctx)
+        const paused = await harmonia.pauseExecution(ctx.executionId)
+        setTimeout(() => print(`PAUSED ${paused.status}`), 200)
+        return { value: 1 + input.deps.reduce((a, b) => a + b, 0) }
+      },
       /** Sleeps on the engine's durable timer, then works. */
       nap: async (input: { deps: number[]; ms: number }, ctx) => {
         note(ctx)
@@ -55,16 +64,9 @@ if (mode === 'start') {
   const workflow = await harmonia.createWorkflow(crashWorkflow(scenario))
   const execution = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
   print(`EXECUTION ${execution.execution_id}`)
-  await harmonia.subscribe(execution.execution_id, (event) => {
-    print(`EVENT ${JSON.stringify(event)}`)
-    if (scenario === 'paused' && event.type === 'task_completed' && event.task_id === 't05') {
-      harmonia.pauseExecution(execution.execution_id).then(
-        (e) => print(`PAUSED ${e.status}`),
-        (error: unknown) => print(`PAUSE_FAILED ${String(error)}`),
-      )
-    }
-  })
-  // Wait to be killed.
+  await harmonia.subscribe(execution.execution_id, (event) => print(`EVENT ${JSON.stringify(event)}`))
+  // Wait to be killed (the interval keeps the process alive while the execution is idle, e.g. paused).
+  setInterval(() => {}, 1 << 30)
   await new Promise(() => {})
 } else {
   const { items } = await harmonia.listExecutions({ limit: 10 })

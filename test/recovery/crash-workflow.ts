@@ -20,6 +20,7 @@ export function crashDeps(): Record<string, string[]> {
 
 /** The action of each task in a scenario: the special task sits in the middle of the chain (t06). */
 function actionOf(scenario: Scenario, id: string): { action: string; retry?: unknown; input?: Record<string, unknown> } {
+  if (scenario === 'paused' && id === 't05') return { action: 'pause_self' }
   if (id !== 't06') return { action: 'work' }
   switch (scenario) {
     case 'in_handler':
