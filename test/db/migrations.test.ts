@@ -20,7 +20,17 @@ import { drivers, rows } from '../support/db.js'
 type Journal = { entries: Array<{ idx: number; tag: string; when: number }> }
 
 const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as Journal
-const TABLES = ['checkpoints', 'execution_events', 'execution_state', 'executions', 'task_executions', 'templates', 'timers', 'workflow_versions', 'workflows']
+const TABLES = [
+  'checkpoints',
+  'execution_events',
+  'execution_state',
+  'executions',
+  'task_executions',
+  'templates',
+  'timers',
+  'workflow_versions',
+  'workflows',
+]
 
 const temporary: string[] = []
 afterAll(async () => {
@@ -43,7 +53,9 @@ async function appliedMigrations(handle: DatabaseHandle): Promise<number> {
 
 async function tablesOf(handle: DatabaseHandle): Promise<string[]> {
   const found = rows<{ name: string }>(
-    await handle.db.execute(sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`),
+    await handle.db.execute(
+      sql`SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
+    ),
   )
   return found.map((r) => r.name)
 }
@@ -52,7 +64,16 @@ async function tablesOf(handle: DatabaseHandle): Promise<string[]> {
 const seed = {
   workflowId: '01900000-0000-7000-8000-000000000001',
   executionId: '01900000-0000-7000-8000-000000000002',
-  definition: { name: 'seeded', description: '', metadata: {}, input: {}, output: {}, tasks: [{ id: 'a', component: 'harmonia', action: 'noop', input: {}, depends_on: [], metadata: {} }], max_concurrency: 10, fail_fast: false },
+  definition: {
+    name: 'seeded',
+    description: '',
+    metadata: {},
+    input: {},
+    output: {},
+    tasks: [{ id: 'a', component: 'harmonia', action: 'noop', input: {}, depends_on: [], metadata: {} }],
+    max_concurrency: 10,
+    fail_fast: false,
+  },
 }
 
 async function writeSeed(handle: DatabaseHandle): Promise<void> {
@@ -125,8 +146,10 @@ describe('migrations folder', () => {
   it('matches the schema: no change in src/db/schema is missing its migration (run `npm run db:generate`)', async () => {
     const { generateDrizzleJson, generateMigration } = await import('drizzle-kit/api')
     const last = journal.entries.at(-1)!
-    const snapshot = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', `${last.idx.toString().padStart(4, '0')}_snapshot.json`), 'utf8'))
-    const current = generateDrizzleJson(schema as Record<string, unknown>, snapshot.id)
+    const snapshot = JSON.parse(
+      await readFile(join(MIGRATIONS_FOLDER, 'meta', `${last.idx.toString().padStart(4, '0')}_snapshot.json`), 'utf8'),
+    )
+    const current = generateDrizzleJson(schema, snapshot.id)
     expect(await generateMigration(snapshot, current)).toEqual([])
   })
 })

@@ -8,7 +8,6 @@ import type { ExecutionEvent } from '../../src/model/events.js'
 import { uuidv7 } from '../../src/model/ids.js'
 import type { Execution, TaskExecution } from '../../src/model/resources.js'
 import type { ExecutionStatus } from '../../src/model/status.js'
-import type { Database } from '../../src/db/client.js'
 import { countRows, describeEachDriver, rows, truncateAll } from '../support/db.js'
 
 const T0 = Date.parse('2026-01-01T00:00:00.000Z')
@@ -68,7 +67,13 @@ const patchOf = (e: Execution, status: ExecutionStatus, last_seq = 0, fields: Pa
   last_seq,
 })
 
-const event = (executionId: string, seq: number, type: ExecutionEvent['type'], taskId?: string, data: Record<string, unknown> = {}): ExecutionEvent => ({
+const event = (
+  executionId: string,
+  seq: number,
+  type: ExecutionEvent['type'],
+  taskId?: string,
+  data: Record<string, unknown> = {},
+): ExecutionEvent => ({
   seq,
   type,
   execution_id: executionId,
@@ -135,8 +140,20 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     expect(await store.workflows.latest(uuidv7())).toBeUndefined()
     expect(await store.workflows.latest('not-a-uuid')).toBeUndefined()
 
-    const other: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition: definition('100% Other_thing', ['t']), createdAt: at(1), updatedAt: at(1) }
-    const third: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition: definition('100 percent', ['t']), createdAt: at(2), updatedAt: at(2) }
+    const other: WorkflowRecord = {
+      workflowId: uuidv7(),
+      version: 1,
+      definition: definition('100% Other_thing', ['t']),
+      createdAt: at(1),
+      updatedAt: at(1),
+    }
+    const third: WorkflowRecord = {
+      workflowId: uuidv7(),
+      version: 1,
+      definition: definition('100 percent', ['t']),
+      createdAt: at(2),
+      updatedAt: at(2),
+    }
     await store.workflows.insert(other)
     await store.workflows.insert(third)
 
@@ -198,7 +215,17 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     const got = await store.executions.get(e.execution_id)
     expect(got).toStrictEqual(e)
     expect(Object.keys(got!.task_executions)).toEqual(['b', 'a', 'c'])
-    expect(Object.keys(got!.task_executions.a!)).toEqual(['task_id', 'status', 'start_time', 'end_time', 'input', 'output', 'error', 'retries', 'attempts'])
+    expect(Object.keys(got!.task_executions.a!)).toEqual([
+      'task_id',
+      'status',
+      'start_time',
+      'end_time',
+      'input',
+      'output',
+      'error',
+      'retries',
+      'attempts',
+    ])
 
     const [row] = rows<{ owner: string; epoch: number; last_seq: number; lease: boolean }>(
       await db().db.execute(
@@ -224,7 +251,12 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     const e = execution(wf)
     // The timer is written after the execution and task rows, and its time is invalid: everything rolls back.
     await expect(
-      store.executions.create(e, { owner: 'n', epoch: 1, timers: [{ execution_id: e.execution_id, key: 'k', due_at: 'not a time' }], state: { a: 1 } }),
+      store.executions.create(e, {
+        owner: 'n',
+        epoch: 1,
+        timers: [{ execution_id: e.execution_id, key: 'k', due_at: 'not a time' }],
+        state: { a: 1 },
+      }),
     ).rejects.toThrow()
     expect(await store.executions.get(e.execution_id)).toBeUndefined()
     expect(await table('executions')).toBe(0)
@@ -250,7 +282,13 @@ describeEachDriver('SQL store', ({ driver, db }) => {
   it('list: newest first, filters by status, workflow, id or metadata text, without task_executions', async () => {
     const e1 = await created({ metadata: { customer: 'ACME corp' } })
     const e2 = await created({ status: 'running', metadata: { ticket: '50%_off' } })
-    const otherWf: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition: definition('other', ['t']), createdAt: at(0), updatedAt: at(0) }
+    const otherWf: WorkflowRecord = {
+      workflowId: uuidv7(),
+      version: 1,
+      definition: definition('other', ['t']),
+      createdAt: at(0),
+      updatedAt: at(0),
+    }
     await store.workflows.insert(otherWf)
     const e3 = execution(otherWf, { status: 'running' })
     await store.executions.create(e3, { owner: 'n', epoch: 1, timers: [], state: {} })
@@ -290,7 +328,11 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     const batch: CommitBatch = {
       executions: [
         { execution_id: e1.execution_id, epoch: 1, patch: patchOf(e1, 'running', 3, { start_time: at(1) }) },
-        { execution_id: e2.execution_id, epoch: 1, patch: patchOf(e2, 'completed', 1, { start_time: at(1), end_time: at(9), output: 'done' }) },
+        {
+          execution_id: e2.execution_id,
+          epoch: 1,
+          patch: patchOf(e2, 'completed', 1, { start_time: at(1), end_time: at(9), output: 'done' }),
+        },
       ],
       tasks: [
         { execution_id: e1.execution_id, row: taskRow('a', { status: 'running', start_time: at(2), attempts: 1, input: { x: 1 } }) },
@@ -321,7 +363,13 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     const got1 = await store.executions.get(e1.execution_id)
     expect(got1).toMatchObject({ status: 'running', start_time: at(1), end_time: null })
     expect(got1!.task_executions.a).toStrictEqual({ ...newTask('a'), status: 'running', start_time: at(2), attempts: 1, input: { x: 1 } })
-    expect(got1!.task_executions.b).toStrictEqual({ ...newTask('b'), status: 'retrying', attempts: 2, retries: 1, error: { message: 'boom', code: 'E1', retryable: true } })
+    expect(got1!.task_executions.b).toStrictEqual({
+      ...newTask('b'),
+      status: 'retrying',
+      attempts: 2,
+      retries: 1,
+      error: { message: 'boom', code: 'E1', retryable: true },
+    })
     expect(Object.keys(got1!.task_executions)).toEqual(['b', 'a', 'c'])
     // Each execution reads its own task rows (e2's `c` changed, not e1's).
     expect(got1!.task_executions.c).toStrictEqual(newTask('c'))
@@ -331,13 +379,19 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     expect(await store.events.list(e1.execution_id, 1)).toStrictEqual(batch.events.slice(1, 3))
     expect(await store.events.list(e2.execution_id)).toStrictEqual(batch.events.slice(3))
     expect(await store.state.get(e1.execution_id)).toStrictEqual(batch.states[0])
-    const [last] = rows<{ last_seq: number }>(await db().db.execute(sql`SELECT last_seq FROM executions WHERE execution_id = ${e1.execution_id}::uuid`))
+    const [last] = rows<{ last_seq: number }>(
+      await db().db.execute(sql`SELECT last_seq FROM executions WHERE execution_id = ${e1.execution_id}::uuid`),
+    )
     expect(last!.last_seq).toBe(3)
 
     // What recovery sees: snapshot and skip are kept.
     const claimed = await store.executions.claimRecoverable('node-b')
     expect(claimed.map((r) => r.execution.execution_id)).toEqual([e1.execution_id])
-    expect(claimed[0]!.tasks.find((t) => t.task_id === 'b')!.snapshot).toEqual({ status: 'active', value: 'waiting', context: { attempt: 2 } })
+    expect(claimed[0]!.tasks.find((t) => t.task_id === 'b')!.snapshot).toEqual({
+      status: 'active',
+      value: 'waiting',
+      context: { attempt: 2 },
+    })
     expect(claimed[0]!.timers).toEqual(batch.timersSet)
 
     // Then: clear the timer, move the timer of another key, save state again.
@@ -352,7 +406,9 @@ describeEachDriver('SQL store', ({ driver, db }) => {
       states: [{ execution_id: e1.execution_id, state: { saved: 2 }, updated_at: at(7) }],
     })
     const timers = rows<{ key: string; due: string }>(
-      await db().db.execute(sql`SELECT key, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS due FROM timers ORDER BY key`),
+      await db().db.execute(
+        sql`SELECT key, to_char(due_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS due FROM timers ORDER BY key`,
+      ),
     )
     expect(timers).toEqual([{ key: 'sleep:a', due: at(6_000) }])
     expect((await store.state.get(e1.execution_id))?.state).toEqual({ saved: 2 })
@@ -401,7 +457,10 @@ describeEachDriver('SQL store', ({ driver, db }) => {
       executions: [{ execution_id: e.execution_id, epoch: 1, patch: patchOf(e, 'running', 0) }],
       tasks: [
         { execution_id: e.execution_id, row: { ...newTask('a'), status: 'running', attempts: 1, snapshot: null, skip: null } },
-        { execution_id: e.execution_id, row: { ...newTask('a'), status: 'completed', attempts: 1, output: { ok: 1 }, snapshot: null, skip: null } },
+        {
+          execution_id: e.execution_id,
+          row: { ...newTask('a'), status: 'completed', attempts: 1, output: { ok: 1 }, snapshot: null, skip: null },
+        },
         { execution_id: e.execution_id, row: { ...newTask('late'), status: 'pending', snapshot: null, skip: null } },
       ],
     })
@@ -426,7 +485,10 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     for (const e of [e1, e2]) {
       batch.executions.push({ execution_id: e.execution_id, epoch: 1, patch: patchOf(e, 'running', ids.length) })
       ids.forEach((id, i) => {
-        batch.tasks.push({ execution_id: e.execution_id, row: { ...newTask(id), status: 'completed', output: i, attempts: 1, snapshot: null, skip: null } })
+        batch.tasks.push({
+          execution_id: e.execution_id,
+          row: { ...newTask(id), status: 'completed', output: i, attempts: 1, snapshot: null, skip: null },
+        })
         batch.events.push(event(e.execution_id, i + 1, 'task_completed', id, { output: i }))
       })
     }
@@ -434,14 +496,22 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     await store.commit(batch)
     console.log(`[${driver.name}] commit of 12,000 task rows + 12,000 events: ${(performance.now() - t0).toFixed(0)} ms`)
     expect(await table('execution_events')).toBe(12_000)
-    const [done] = rows<{ n: number }>(await db().db.execute(sql`SELECT count(*)::int AS n FROM task_executions WHERE status = 'completed'`))
+    const [done] = rows<{ n: number }>(
+      await db().db.execute(sql`SELECT count(*)::int AS n FROM task_executions WHERE status = 'completed'`),
+    )
     expect(done!.n).toBe(12_000)
     expect((await store.executions.get(e2.execution_id))!.task_executions.t5999).toMatchObject({ status: 'completed', output: 5999 })
   })
 
   it('commit of a 100-task batch: timing', async () => {
     const ids = Array.from({ length: 100 }, (_, i) => `t${i}`)
-    const w: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition: definition('hundred', ids), createdAt: at(0), updatedAt: at(0) }
+    const w: WorkflowRecord = {
+      workflowId: uuidv7(),
+      version: 1,
+      definition: definition('hundred', ids),
+      createdAt: at(0),
+      updatedAt: at(0),
+    }
     await store.workflows.insert(w)
     const list = Array.from({ length: 10 }, () => execution(w))
     for (const e of list) await store.executions.create(e, { owner: 'n', epoch: 1, timers: [], state: {} })
@@ -454,7 +524,10 @@ describeEachDriver('SQL store', ({ driver, db }) => {
         batch.executions.push({ execution_id: e.execution_id, epoch: 1, patch: patchOf(e, 'running', (r + 1) * 10) })
         for (let i = 0; i < 10; i++) {
           const id = ids[(r * 10 + i) % 100]!
-          batch.tasks.push({ execution_id: e.execution_id, row: { ...newTask(id), status: 'running', attempts: 1, input: { i }, snapshot: null, skip: null } })
+          batch.tasks.push({
+            execution_id: e.execution_id,
+            row: { ...newTask(id), status: 'running', attempts: 1, input: { i }, snapshot: null, skip: null },
+          })
           batch.events.push(event(e.execution_id, r * 10 + i + 1, 'task_started', id, { attempt: 1 }))
         }
       }
@@ -468,7 +541,10 @@ describeEachDriver('SQL store', ({ driver, db }) => {
   // --- recovery and retention ---------------------------------------------------------------------------------------
 
   it('claimRecoverable claims non-terminal executions with their pinned definition, tasks, timers, state and last_seq', async () => {
-    const running = await created({ status: 'running', start_time: at(1) }, { timers: [{ execution_id: '', key: 'timeout', due_at: at(99) }], state: { s: 1 } })
+    const running = await created(
+      { status: 'running', start_time: at(1) },
+      { timers: [{ execution_id: '', key: 'timeout', due_at: at(99) }], state: { s: 1 } },
+    )
     const paused = await created({ status: 'paused', start_time: at(1) })
     await created({ status: 'completed', start_time: at(1), end_time: at(2) })
     // The workflow moved on to version 2: the executions stay pinned to version 1.
@@ -501,7 +577,9 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     expect(r2).toMatchObject({ epoch: 2, last_seq: 0, state: {}, timers: [] })
     expect(r2.execution).toStrictEqual(paused)
 
-    const owners = rows<{ owner: string; epoch: number }>(await db().db.execute(sql`SELECT owner, epoch FROM executions WHERE status <> 'completed'`))
+    const owners = rows<{ owner: string; epoch: number }>(
+      await db().db.execute(sql`SELECT owner, epoch FROM executions WHERE status <> 'completed'`),
+    )
     expect(owners).toEqual([
       { owner: 'node-b', epoch: 2 },
       { owner: 'node-b', epoch: 2 },
@@ -521,7 +599,10 @@ describeEachDriver('SQL store', ({ driver, db }) => {
 
   it('deleteEndedBefore deletes old terminal executions with all their rows', async () => {
     const cutoff = at(10_000)
-    const old = await created({ status: 'completed', end_time: at(5_000) }, { timers: [{ execution_id: '', key: 'timeout', due_at: at(1) }], state: { a: 1 } })
+    const old = await created(
+      { status: 'completed', end_time: at(5_000) },
+      { timers: [{ execution_id: '', key: 'timeout', due_at: at(1) }], state: { a: 1 } },
+    )
     const recent = await created({ status: 'failed', end_time: at(20_000) })
     const live = await created({ status: 'running' })
     await store.commit({
@@ -533,7 +614,8 @@ describeEachDriver('SQL store', ({ driver, db }) => {
 
     expect(await store.executions.deleteEndedBefore(cutoff)).toBe(1)
     expect(await store.executions.get(old.execution_id)).toBeUndefined()
-    for (const name of ['task_executions', 'execution_events', 'timers', 'execution_state', 'checkpoints']) expect(await table(name, old.execution_id)).toBe(0)
+    for (const name of ['task_executions', 'execution_events', 'timers', 'execution_state', 'checkpoints'])
+      expect(await table(name, old.execution_id)).toBe(0)
     expect(await store.executions.get(recent.execution_id)).toBeDefined()
     expect(await store.executions.get(live.execution_id)).toBeDefined()
     expect(await table('task_executions')).toBe(6)
@@ -576,7 +658,10 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     expect(await store.checkpoints.get(uuidv7())).toBeUndefined()
     const bare = ({ outputs: _, ...c }: CheckpointRecord) => c
     expect(await store.checkpoints.list({ limit: 10, offset: 0 })).toStrictEqual({ items: [c1, c2, c3].map(bare), total: 3 })
-    expect(await store.checkpoints.list({ execution_id: e1.execution_id, limit: 1, offset: 1 })).toStrictEqual({ items: [bare(c3)], total: 2 })
+    expect(await store.checkpoints.list({ execution_id: e1.execution_id, limit: 1, offset: 1 })).toStrictEqual({
+      items: [bare(c3)],
+      total: 2,
+    })
   })
 
   // --- JSON and time round trips -------------------------------------------------------------------------------------
@@ -587,7 +672,12 @@ describeEachDriver('SQL store', ({ driver, db }) => {
       await store.commit({
         ...emptyBatch(),
         executions: [{ execution_id: e.execution_id, epoch: 1, patch: { ...patchOf(e, 'completed', 1), output: value, end_time: at(1) } }],
-        tasks: [{ execution_id: e.execution_id, row: { ...newTask('a'), status: 'completed', input: value, output: value, snapshot: value, skip: null } }],
+        tasks: [
+          {
+            execution_id: e.execution_id,
+            row: { ...newTask('a'), status: 'completed', input: value, output: value, snapshot: value, skip: null },
+          },
+        ],
         events: [event(e.execution_id, 1, 'task_completed', 'a', { output: value })],
         states: [{ execution_id: e.execution_id, state: { value }, updated_at: at(1) }],
       })
@@ -609,7 +699,10 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     await store.commit({
       ...emptyBatch(),
       executions: [{ execution_id: e.execution_id, epoch: 1, patch: patchOf(e, 'running', 0) }],
-      tasks: JSON_VALUES.map((value, i) => ({ execution_id: e.execution_id, row: { ...newTask(`j${i}`), output: value, snapshot: value, skip: null } })),
+      tasks: JSON_VALUES.map((value, i) => ({
+        execution_id: e.execution_id,
+        row: { ...newTask(`j${i}`), output: value, snapshot: value, skip: null },
+      })),
     })
     const [claimed] = await store.executions.claimRecoverable('x')
     for (const [i, value] of JSON_VALUES.entries()) {
@@ -629,13 +722,23 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     // One transaction pins one connection (of the postgres pool) to the time zone; the store runs inside it.
     await db().db.transaction(async (tx) => {
       await tx.execute(sql`SET LOCAL TIME ZONE 'America/New_York'`)
-      const local = createSqlStore({ ...db(), db: tx as unknown as Database, close: async () => {} })
+      const local = createSqlStore({ ...db(), db: tx, close: async () => {} })
       const e = execution(wf, { status: 'running', start_time: '2026-03-08T06:59:59.999Z' })
-      await local.executions.create(e, { owner: 'n', epoch: 1, timers: [{ execution_id: e.execution_id, key: 'k', due_at: '2026-07-01T12:00:00.000Z' }], state: {} })
+      await local.executions.create(e, {
+        owner: 'n',
+        epoch: 1,
+        timers: [{ execution_id: e.execution_id, key: 'k', due_at: '2026-07-01T12:00:00.000Z' }],
+        state: {},
+      })
       await local.commit({
         ...emptyBatch(),
         executions: [{ execution_id: e.execution_id, epoch: 1, patch: patchOf(e, 'running', 1) }],
-        tasks: [{ execution_id: e.execution_id, row: { ...newTask('a'), status: 'running', start_time: '2026-03-08T07:00:00.001Z', snapshot: null, skip: null } }],
+        tasks: [
+          {
+            execution_id: e.execution_id,
+            row: { ...newTask('a'), status: 'running', start_time: '2026-03-08T07:00:00.001Z', snapshot: null, skip: null },
+          },
+        ],
         events: [{ ...event(e.execution_id, 1, 'task_started', 'a'), timestamp: '2026-12-31T23:59:59.500Z' }],
       })
       const [zone] = rows<{ tz: string }>(await tx.execute(sql`SELECT current_setting('TimeZone') AS tz`))

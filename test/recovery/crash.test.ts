@@ -132,7 +132,8 @@ for (const { name, driver, skip } of drivers) {
       // Every task finished with the right output.
       expect(done.status).toBe('completed')
       const expected = expectedValues()
-      for (const [task, value] of Object.entries(expected)) expect(done.task_executions[task], task).toMatchObject({ status: 'completed', output: { value } })
+      for (const [task, value] of Object.entries(expected))
+        expect(done.task_executions[task], task).toMatchObject({ status: 'completed', output: { value } })
 
       // No completed task is invoked again; a running one at most once more, with the same idempotency key.
       const completedBefore = new Set(before.filter((e) => e.type === 'task_completed').map((e) => e.task_id!))

@@ -1,7 +1,7 @@
-import { describe, expect, it } from 'vitest'
+import { expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
 import type { HandlerContext } from '../../src/components/registry.js'
-import { createMemoryStore } from '../../src/db/memory.store.js'
+import { describeEachStore, testStore } from '../support/harness.js'
 import type { Store } from '../../src/db/store.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../../src/harmonia.js'
 import { deferred, until } from '../support/async.js'
@@ -13,7 +13,7 @@ import { deferred, until } from '../support/async.js'
 
 type Calls = Array<{ task: string; attempt: number; key: string }>
 
-function setup(store: Store = createMemoryStore()) {
+function setup(store: Store = testStore()) {
   const clock = new SimulatedClock()
   clock.set(Date.parse('2026-01-01T00:00:00Z'))
   const calls: Calls = []
@@ -29,7 +29,7 @@ async function restartable(h: Harmonia, executionId: string) {
   return events
 }
 
-describe('restart recovery (in-process, memory store)', () => {
+describeEachStore('restart recovery (in process)', () => {
   it('re-attempts a task that was running, with the same attempt and idempotency key; completed tasks never run again', async () => {
     const s = setup()
     const hang = deferred<never>()
