@@ -154,7 +154,7 @@ export function createSupervisor(deps: SupervisorDeps) {
       complete: () => {
         // `complete` also follows a stop; only a task that reached a final state has an outcome to report.
         const snapshot = task.getSnapshot()
-        if (snapshot.status === 'done' && entry.tasks.get(taskId) === slot) execution.send({ type: 'task.done', output: snapshot.output! })
+        if (snapshot.status === 'done' && entry.tasks.get(taskId) === slot) execution.send({ type: 'task.done', output: snapshot.output })
       },
       error: (error) => {
         deps.logger.error('task actor crashed', { execution_id: executionId, task_id: taskId, error: String(error) })
@@ -296,7 +296,7 @@ export function createSupervisor(deps: SupervisorDeps) {
     // A persisted supervisor snapshot, rebuilt from the rows: the ledger lives in the task rows, not in one blob that
     // would grow with the DAG on every write.
     const snapshot = { status: 'active', value, context, children: {}, historyValue: {} }
-    const actor = createActor(machine, { id: executionId, snapshot: snapshot as never, input: undefined as never, clock, ...inspect })
+    const actor = createActor(machine, { id: executionId, snapshot: snapshot as never, input: undefined, clock, ...inspect })
     journal.open(execution, {
       epoch: record.epoch,
       lastSeq: record.last_seq,
@@ -361,7 +361,7 @@ export function createSupervisor(deps: SupervisorDeps) {
     if (!entry || !snapshot || snapshot.status !== 'active' || !ALLOWED[name].includes(snapshot.value)) {
       const row = await deps.store.executions.get(executionId)
       if (!row) throw new NotFoundError('execution', executionId)
-      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? (snapshot.value as ExecutionStatus) : row.status
+      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? (snapshot.value) : row.status
       throw new InvalidTransitionError('execution', executionId, name, status)
     }
     entry.actor.send({ type: `execution.${name}` })

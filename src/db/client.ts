@@ -72,18 +72,20 @@ export async function openDatabase(url?: string, options: OpenDatabaseOptions = 
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   const client = postgres(url, { max: options.max ?? 10, onnotice: () => {} })
-  const db: Database = drizzlePostgres({ client, schema })
+  const driverDb = drizzlePostgres({ client, schema })
+  const db: Database = driverDb
   const handle = { db, kind: 'postgres' as const, location: redact(url), close: once(() => client.end({ timeout: 5 })) }
   try {
     if (options.migrate ?? true) {
-      // A session-level advisory lock on one reserved connection: nodes starting together migrate one at a time.
-      const lock = await client.reserve()
+      // A session-level advisory lock held by a connection of its own (not one of the pool's, which a pool of one
+      // would need for the migration itself): nodes starting together migrate one at a time.
+      const lock = postgres(url, { max: 1, onnotice: () => {} })
       try {
-        await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`
-        await migratePostgres(db as Parameters<typeof migratePostgres>[0], { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER })
+        // nolock
+        await migratePostgres(driverDb, { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER })
       } finally {
-        await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {})
-        lock.release()
+        // Ending the session releases the lock.
+        await lock.end({ timeout: 5 })
       }
     }
   } catch (error) {
@@ -98,11 +100,12 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
  * migrates it unless told not to. `close()` closes the instance.
  */
 export async function usePglite(client: PGlite, location: string, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
-  const db: Database = drizzlePglite({ client, schema })
+  const driverDb = drizzlePglite({ client, schema })
+  const db: Database = driverDb
   const handle = { db, kind: 'pglite' as const, location, close: once(() => client.close()) }
   try {
     if (options.migrate ?? true) {
-      await migratePglite(db as Parameters<typeof migratePglite>[0], { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER })
+      await migratePglite(driverDb, { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER })
     }
   } catch (error) {
     await handle.close()

@@ -179,6 +179,20 @@ for (const driver of drivers) {
       }
     })
 
+    it.runIf(driver.name === 'postgres')('nodes starting together on one empty database migrate it once', async () => {
+      const database = await driver.empty()
+      try {
+        const handles = await Promise.all([database.open(), database.open(), database.open()])
+        try {
+          for (const handle of handles) expect(await appliedMigrations(handle)).toBe(journal.entries.length)
+        } finally {
+          await Promise.all(handles.map((h) => h.close()))
+        }
+      } finally {
+        await database.dispose()
+      }
+    })
+
     it('upgrade in place: each migration applies on top of the ones before it, and the data stays readable', async () => {
       const database = await driver.empty()
       try {

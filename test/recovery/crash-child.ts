@@ -15,9 +15,8 @@ const invocations = () => (existsSync(log) ? readFileSync(log, 'utf8').split('\n
 const note = (ctx: HandlerContext) => appendFileSync(log, `${ctx.taskId} ${ctx.attempt} ${ctx.idempotencyKey}\n`)
 const print = (line: string) => process.stdout.write(line + '\n')
 
-// eslint-disable-next-line prefer-const -- bound once the engine exists; handlers only run after that
-let harmonia: Awaited<ReturnType<typeof createHarmonia>>
-harmonia = await createHarmonia({
+// Handlers below use `harmonia`; they only run once it is bound.
+const harmonia: Awaited<ReturnType<typeof createHarmonia>> = await createHarmonia({
   database,
   strictComponents: false,
   components: {

@@ -44,7 +44,11 @@ function run(args: string[]) {
   createInterface({ input: child.stdout! }).on('line', (text) => {
     const line = { at: Date.now(), text }
     lines.push(line)
-    for (const w of [...waiters]) if (w.test(line)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(line))
+    for (const w of [...waiters]) {
+      if (!w.test(line)) continue
+      waiters.splice(waiters.indexOf(w), 1)
+      w.resolve(line)
+    }
   })
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
   return {
