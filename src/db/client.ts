@@ -81,7 +81,7 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
       // would need for the migration itself): nodes starting together migrate one at a time.
       const lock = postgres(url, { max: 1, onnotice: () => {} })
       try {
-        // nolock
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`
         await migratePostgres(driverDb, { migrationsFolder: options.migrationsFolder ?? MIGRATIONS_FOLDER })
       } finally {
         // Ending the session releases the lock.

@@ -5,8 +5,28 @@ import { isUuid } from '../model/ids.js'
 import type { Execution, TaskExecution } from '../model/resources.js'
 import { TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
 import type { DatabaseHandle, DbExecutor } from './client.js'
-import { checkpoints, executionEvents, executionState, executions, taskExecutions, templates, timers, workflows, workflowVersions } from './schema/index.js'
-import type { Checkpoint, CommitBatch, ExecutionPatch, RecoveryRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
+import {
+  checkpoints,
+  executionEvents,
+  executionState,
+  executions,
+  taskExecutions,
+  templates,
+  timers,
+  workflows,
+  workflowVersions,
+} from './schema/index.js'
+import type {
+  Checkpoint,
+  CommitBatch,
+  ExecutionPatch,
+  RecoveryRecord,
+  Store,
+  TaskRow,
+  TemplateRecord,
+  TimerRow,
+  WorkflowRecord,
+} from './store.js'
 
 /**
  * The Store port over drizzle, on PGlite or postgres.js alike (one code path: `DbExecutor` is the common type).
@@ -74,13 +94,18 @@ export function createSqlStore(database: DatabaseHandle): Store {
         const rows = await db
           .select({ workflow: workflows, definition: workflowVersions.definition, versionAt: workflowVersions.createdAt })
           .from(workflows)
-          .innerJoin(workflowVersions, and(eq(workflowVersions.workflowId, workflows.workflowId), eq(workflowVersions.version, workflows.latestVersion)))
+          .innerJoin(
+            workflowVersions,
+            and(eq(workflowVersions.workflowId, workflows.workflowId), eq(workflowVersions.version, workflows.latestVersion)),
+          )
           .where(where)
           .orderBy(asc(workflows.createdAt), asc(workflows.workflowId))
           .limit(limit)
           .offset(offset)
         return {
-          items: rows.map((r) => workflowRecord(r.workflow.workflowId, r.workflow.latestVersion, r.definition, r.workflow.createdAt, r.versionAt)),
+          items: rows.map((r) =>
+            workflowRecord(r.workflow.workflowId, r.workflow.latestVersion, r.definition, r.workflow.createdAt, r.versionAt),
+          ),
           total: total?.n ?? 0,
         }
       },
@@ -146,7 +171,9 @@ export function createSqlStore(database: DatabaseHandle): Store {
             leaseExpiresAt: LEASE,
             epoch: init.epoch,
           })
-          const tasks = Object.values(execution.task_executions).map((task, position) => taskRecord(id, { ...task, snapshot: null, skip: null }, position))
+          const tasks = Object.values(execution.task_executions).map((task, position) =>
+            taskRecord(id, { ...task, snapshot: null, skip: null }, position),
+          )
           for (const part of chunks(tasks)) await upsertTasks(tx, part)
           const timerRows = init.timers.map((t) => ({ ...t, execution_id: id }))
           for (const part of chunks(timerRows)) await upsertTimers(tx, part)
@@ -272,7 +299,12 @@ export function createSqlStore(database: DatabaseHandle): Store {
 
     async commit(batch) {
       if (
-        batch.executions.length + batch.tasks.length + batch.events.length + batch.timersSet.length + batch.timersCleared.length + batch.states.length ===
+        batch.executions.length +
+          batch.tasks.length +
+          batch.events.length +
+          batch.timersSet.length +
+          batch.timersCleared.length +
+          batch.states.length ===
         0
       ) {
         return
@@ -297,7 +329,9 @@ async function commit(tx: DbExecutor, batch: CommitBatch): Promise<void> {
   const fenced = [...lastBy(batch.executions, (e) => e.execution_id).values()].sort((a, b) => (a.execution_id < b.execution_id ? -1 : 1))
   for (const part of chunks(fenced)) await updateExecutions(tx, part)
 
-  const tasks = [...lastBy(batch.tasks, (t) => `${t.execution_id}\u0000${t.row.task_id}`).values()].map((t) => taskRecord(t.execution_id, t.row, null))
+  const tasks = [...lastBy(batch.tasks, (t) => `${t.execution_id}\u0000${t.row.task_id}`).values()].map((t) =>
+    taskRecord(t.execution_id, t.row, null),
+  )
   for (const part of chunks(tasks)) await upsertTasks(tx, part)
   for (const part of chunks(batch.events)) await insertEvents(tx, part)
   const timersSet = [...lastBy(batch.timersSet, (t) => `${t.execution_id}\u0000${t.key}`).values()]
@@ -308,7 +342,10 @@ async function commit(tx: DbExecutor, batch: CommitBatch): Promise<void> {
 }
 
 /** The fence: one UPDATE for the whole list, conditional on each row's epoch; throws StaleWriteError if one missed. */
-async function updateExecutions(tx: DbExecutor, list: Array<{ execution_id: string; epoch: number; patch: ExecutionPatch }>): Promise<void> {
+async function updateExecutions(
+  tx: DbExecutor,
+  list: Array<{ execution_id: string; epoch: number; patch: ExecutionPatch }>,
+): Promise<void> {
   const rows = list.map(({ execution_id, epoch, patch }) => ({
     execution_id,
     epoch,
@@ -390,7 +427,14 @@ async function upsertTasks(tx: DbExecutor, rows: TaskRecord[]): Promise<void> {
 
 async function insertEvents(tx: DbExecutor, events: ExecutionEvent[]): Promise<void> {
   if (events.length === 0) return
-  const rows = events.map((e) => ({ execution_id: e.execution_id, seq: e.seq, type: e.type, task_id: e.task_id ?? null, timestamp: e.timestamp, data: e.data ?? {} }))
+  const rows = events.map((e) => ({
+    execution_id: e.execution_id,
+    seq: e.seq,
+    type: e.type,
+    task_id: e.task_id ?? null,
+    timestamp: e.timestamp,
+    data: e.data ?? {},
+  }))
   await tx.execute(sql`
     INSERT INTO execution_events (execution_id, seq, type, task_id, timestamp, data)
     SELECT v.execution_id, v.seq, v.type, v.task_id, v.timestamp, v.data
@@ -415,7 +459,10 @@ async function deleteTimers(tx: DbExecutor, list: Array<{ execution_id: string; 
     WHERE t.execution_id = v.execution_id AND t.key = v.key`)
 }
 
-async function upsertStates(tx: DbExecutor, list: Array<{ execution_id: string; state: Record<string, unknown>; updated_at: string }>): Promise<void> {
+async function upsertStates(
+  tx: DbExecutor,
+  list: Array<{ execution_id: string; state: Record<string, unknown>; updated_at: string }>,
+): Promise<void> {
   if (list.length === 0) return
   await tx.execute(sql`
     INSERT INTO execution_state (execution_id, state, updated_at)
@@ -458,11 +505,16 @@ async function claimRecoverable(tx: DbExecutor, owner: string): Promise<Recovery
     .from(timers)
     .where(sql`${timers.executionId} = ${ids}`)
     .orderBy(asc(timers.executionId), asc(timers.dueAt), asc(timers.key))
-  const stateRows = await tx.select().from(executionState).where(sql`${executionState.executionId} = ${ids}`)
+  const stateRows = await tx
+    .select()
+    .from(executionState)
+    .where(sql`${executionState.executionId} = ${ids}`)
 
   const definitionOf = new Map(definitions.map((d) => [`${d.workflowId}:${d.version}`, d.definition]))
   const tasksOf = groupBy(taskRows.map((t) => [t.executionId, toTaskRow(t)] as const))
-  const timersOf = groupBy(timerRows.map((t) => [t.executionId, { execution_id: t.executionId, key: t.key, due_at: t.dueAt.toISOString() }] as const))
+  const timersOf = groupBy(
+    timerRows.map((t) => [t.executionId, { execution_id: t.executionId, key: t.key, due_at: t.dueAt.toISOString() }] as const),
+  )
   const stateOf = new Map(stateRows.map((s) => [s.executionId, s.state]))
 
   const out: RecoveryRecord[] = []
@@ -567,14 +619,25 @@ function toExecution(row: ExecutionRow, tasks: Array<Parameters<typeof toWireTas
 }
 
 function toEvent(row: typeof executionEvents.$inferSelect): ExecutionEvent {
-  const event: ExecutionEvent = { seq: row.seq, type: row.type, execution_id: row.executionId, timestamp: row.timestamp.toISOString(), data: row.data }
+  const event: ExecutionEvent = {
+    seq: row.seq,
+    type: row.type,
+    execution_id: row.executionId,
+    timestamp: row.timestamp.toISOString(),
+    data: row.data,
+  }
   if (row.taskId !== null) event.task_id = row.taskId
   return event
 }
 
 async function selectWorkflow(db: DbExecutor, workflowId: string, version: SQL): Promise<WorkflowRecord | undefined> {
   const [row] = await db
-    .select({ createdAt: workflows.createdAt, version: workflowVersions.version, definition: workflowVersions.definition, versionAt: workflowVersions.createdAt })
+    .select({
+      createdAt: workflows.createdAt,
+      version: workflowVersions.version,
+      definition: workflowVersions.definition,
+      versionAt: workflowVersions.createdAt,
+    })
     .from(workflows)
     .innerJoin(workflowVersions, eq(workflowVersions.workflowId, workflows.workflowId))
     .where(and(eq(workflows.workflowId, workflowId), sql`${workflowVersions.version} = ${version}`))
@@ -582,7 +645,13 @@ async function selectWorkflow(db: DbExecutor, workflowId: string, version: SQL):
 }
 
 /** A version's record: `createdAt` is the workflow's, `updatedAt` when this version was written. */
-function workflowRecord(workflowId: string, version: number, definition: WorkflowRecord['definition'], createdAt: Date, versionAt: Date): WorkflowRecord {
+function workflowRecord(
+  workflowId: string,
+  version: number,
+  definition: WorkflowRecord['definition'],
+  createdAt: Date,
+  versionAt: Date,
+): WorkflowRecord {
   return { workflowId, version, definition, createdAt: createdAt.toISOString(), updatedAt: versionAt.toISOString() }
 }
 

@@ -61,22 +61,25 @@ describe('openDatabase', () => {
   })
 
   const postgresDriver = drivers.find((d) => d.name === 'postgres')!
-  it.skipIf(postgresDriver.skip)(`postgres:// is a postgres.js pool, migrated${postgresDriver.skip ? ' (skipped: requires DATABASE_URL)' : ''}`, async () => {
-    const database = await postgresDriver.empty()
-    try {
-      const url = new URL(database.location)
-      url.password = 'secret'
-      const handle = await openDatabase(url.toString().replace(/^postgres:/, 'postgresql:'))
+  it.skipIf(postgresDriver.skip)(
+    `postgres:// is a postgres.js pool, migrated${postgresDriver.skip ? ' (skipped: requires DATABASE_URL)' : ''}`,
+    async () => {
+      const database = await postgresDriver.empty()
       try {
-        expect(handle.kind).toBe('postgres')
-        expect(handle.location).not.toContain('secret')
-        expect(await migrated(handle.db)).toBe(true)
+        const url = new URL(database.location)
+        url.password = 'secret'
+        const handle = await openDatabase(url.toString().replace(/^postgres:/, 'postgresql:'))
+        try {
+          expect(handle.kind).toBe('postgres')
+          expect(handle.location).not.toContain('secret')
+          expect(await migrated(handle.db)).toBe(true)
+        } finally {
+          await handle.close()
+          await handle.close()
+        }
       } finally {
-        await handle.close()
-        await handle.close()
+        await database.dispose()
       }
-    } finally {
-      await database.dispose()
-    }
-  })
+    },
+  )
 })
