@@ -32,8 +32,10 @@ import type {
  * The Store port over drizzle, on PGlite or postgres.js alike (one code path: `DbExecutor` is the common type).
  *
  * Bulk writes pass a whole list of rows as ONE text parameter read by `json_to_recordset`: the SQL text is the same
- * whatever the number of rows (prepared once), the bind-parameter limit never applies, and each jsonb value arrives
- * exactly as JSON (a string stays a string). Lists are still cut into chunks of `CHUNK` rows to bound statement size.
+ * whatever the number of rows, the bind-parameter limit never applies, no driver has to serialise arrays (postgres.js
+ * under drizzle cannot send a timestamptz[]), and each jsonb value arrives exactly as JSON (a string stays a string).
+ * Lists are still cut into chunks of `CHUNK` rows to bound statement size. Measured on both drivers, json_to_recordset
+ * was as fast as unnest() of arrays and faster than multi-row VALUES.
  *
  * Times are ISO-8601 UTC strings with milliseconds on the port and `timestamptz(3)` in the tables.
  */

@@ -179,19 +179,22 @@ for (const driver of drivers) {
       }
     })
 
-    it.runIf(driver.name === 'postgres')('nodes starting together on one empty database migrate it once', async () => {
-      const database = await driver.empty()
-      try {
-        const handles = await Promise.all([database.open(), database.open(), database.open()])
+    // Several processes on one server (PGlite is one process): the advisory lock serialises their migrations.
+    if (driver.name === 'postgres') {
+      it('nodes starting together on one empty database migrate it once', async () => {
+        const database = await driver.empty()
         try {
-          for (const handle of handles) expect(await appliedMigrations(handle)).toBe(journal.entries.length)
+          const handles = await Promise.all([database.open(), database.open(), database.open()])
+          try {
+            for (const handle of handles) expect(await appliedMigrations(handle)).toBe(journal.entries.length)
+          } finally {
+            await Promise.all(handles.map((h) => h.close()))
+          }
         } finally {
-          await Promise.all(handles.map((h) => h.close()))
+          await database.dispose()
         }
-      } finally {
-        await database.dispose()
-      }
-    })
+      })
+    }
 
     it('upgrade in place: each migration applies on top of the ones before it, and the data stays readable', async () => {
       const database = await driver.empty()
