@@ -16,6 +16,7 @@ import { DEFAULT_MAX_TASKS, type WorkflowDefinition } from './model/definition.j
 import { metricsOf, type ExecutionHistory } from './model/history.js'
 import type { ExecutionEvent } from './model/events.js'
 import { isUuid, uuidv7 } from './model/ids.js'
+import { assertStorable } from './model/json.js'
 import { resolveExecutionInput } from './model/input.js'
 import {
   DEFAULT_LIST_LIMIT,
@@ -267,6 +268,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     },
 
     async createWorkflow(body: unknown): Promise<Workflow> {
+      assertStorable(body, '')
       const definition = parse(body)
       const at = new Date(now()).toISOString()
       const record: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition, createdAt: at, updatedAt: at }
@@ -287,6 +289,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     /** A new version of the workflow; running executions keep the version they started with. */
     async updateWorkflow(workflowId: string, body: unknown): Promise<Workflow> {
       const current = await workflowRecord(workflowId)
+      assertStorable(body, '')
       const definition = parse(body)
       const record: WorkflowRecord = {
         workflowId,
@@ -310,6 +313,8 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     async startExecution(request: StartExecutionRequest): Promise<Execution> {
       if (closed) throw new ConflictError('harmonia is closed')
       const record = await workflowRecord(request.workflow_id, request.version)
+      assertStorable(request.input, 'input')
+      assertStorable(request.metadata, 'metadata')
       const input = resolveExecutionInput(record.definition.input, request.input)
       return launch(newExecution(record, input, { metadata: request.metadata ?? {} }), record.definition, {})
     },
@@ -429,6 +434,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       if (state === null || typeof state !== 'object' || Array.isArray(state)) {
         throw new ValidationError([{ path: 'state', message: 'must be a JSON object' }])
       }
+      assertStorable(state, 'state')
       const copy = structuredClone(state)
       if (supervisor.setState(executionId, copy)) {
         const updated_at = journal.recordState(executionId, copy)

@@ -264,7 +264,8 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       } else if (TASK_END.has(fact.event)) {
         clearTaskTimers(view, fact.taskId)
         row.snapshot = null
-        if (fact.event === 'task_skipped') row.skip = typeof fact.data.reason === 'string' && fact.data.reason.startsWith('condition') ? 'condition' : 'upstream'
+        if (fact.event === 'task_skipped')
+          row.skip = typeof fact.data.reason === 'string' && fact.data.reason.startsWith('condition') ? 'condition' : 'upstream'
       }
       schedule()
     },

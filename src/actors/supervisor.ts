@@ -11,6 +11,7 @@ import {
 import { planOf } from '../machines/plan.js'
 import { taskMachine, type AttemptInput, type TaskInput } from '../machines/task.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
+import { hasNul } from '../model/json.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus, type ExecutionStatus } from '../model/status.js'
@@ -56,11 +57,15 @@ const ALLOWED: Record<'pause' | 'resume' | 'cancel', readonly string[]> = {
 /** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
 function toJson(value: unknown): unknown {
   if (value === undefined) return null
+  let text: string
   try {
-    return JSON.parse(JSON.stringify(value)) as unknown
+    text = JSON.stringify(value)
   } catch (error) {
     throw new TerminalTaskError(`task output is not JSON: ${(error as Error).message}`, { code: 'invalid_output' })
   }
+  if (hasNul(text))
+    throw new TerminalTaskError('task output contains the NUL character (\\u0000), which cannot be stored', { code: 'invalid_output' })
+  return JSON.parse(text) as unknown
 }
 
 /**
@@ -361,7 +366,7 @@ export function createSupervisor(deps: SupervisorDeps) {
     if (!entry || !snapshot || snapshot.status !== 'active' || !ALLOWED[name].includes(snapshot.value)) {
       const row = await deps.store.executions.get(executionId)
       if (!row) throw new NotFoundError('execution', executionId)
-      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? (snapshot.value) : row.status
+      const status: ExecutionStatus = snapshot && snapshot.status === 'active' ? snapshot.value : row.status
       throw new InvalidTransitionError('execution', executionId, name, status)
     }
     entry.actor.send({ type: `execution.${name}` })

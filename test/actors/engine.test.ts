@@ -526,6 +526,23 @@ describeEachStore('engine', () => {
       expect((await harmonia.waitForExecution(execution_id)).task_executions.z!.output).toEqual({ slept: 30 })
     })
 
+    it('a handler output Postgres cannot store fails that task only; NUL in input is refused', async () => {
+      engine = await testEngine({ components: { t: { nul: () => ({ text: 'a\u0000b' }) } } })
+      const { harmonia } = engine
+      const bad = await harmonia.createWorkflow(wf([{ id: 'x', component: 't', action: 'nul' }]))
+      const good = await harmonia.createWorkflow(wf([{ id: 'y', component: 'harmonia', action: 'echo', input: { ok: 1 } }]))
+      const [b, g] = await Promise.all([
+        harmonia.startExecution({ workflow_id: bad.workflow_id }),
+        harmonia.startExecution({ workflow_id: good.workflow_id }),
+      ])
+      const badDone = await harmonia.waitForExecution(b.execution_id)
+      expect(badDone.task_executions.x).toMatchObject({ status: 'failed', error: { code: 'invalid_output', retryable: false } })
+      expect((await harmonia.waitForExecution(g.execution_id)).status).toBe('completed')
+      await expect(harmonia.startExecution({ workflow_id: good.workflow_id, input: { s: 'a\u0000' } })).rejects.toMatchObject({
+        errors: [{ path: 'input' }],
+      })
+    })
+
     it('harmonia.echo and noop return their documented outputs', async () => {
       engine = await testEngine()
       const workflow = await engine.harmonia.createWorkflow(
