@@ -187,9 +187,10 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
         ? []
         : [{ execution_id: execution.execution_id, key: 'timeout', due_at: iso(now() + definition.timeout * 1000) }]
     const state = options.state ?? {}
-    await store.executions.create(execution, { owner: nodeId, epoch: 1, timers, state })
-    supervisor.start(execution, definition, { epoch: 1, timers, state, ...(options.carried ? { carried: options.carried } : {}) })
-    // The row as created: an in-process execution may well have finished before a caller reads it again.
+    supervisor.start(execution, definition, { owner: nodeId, epoch: 1, timers, state, ...(options.carried ? { carried: options.carried } : {}) })
+    // Resolves once the rows exist (they are committed with the first transitions). The row as created is returned:
+    // a short execution may well have finished by now.
+    await journal.flushed()
     return execution
   }
 

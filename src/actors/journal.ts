@@ -1,5 +1,5 @@
 import { StaleWriteError } from '../errors.js'
-import type { CommitBatch, ExecutionPatch, Store, TaskRow, TimerRow } from '../db/store.js'
+import type { CommitBatch, ExecutionPatch, NewExecution, Store, TaskRow, TimerRow } from '../db/store.js'
 import type { Emitted } from '../machines/execution.machine.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
@@ -31,6 +31,7 @@ type View = {
 }
 
 type Pending = {
+  creates: NewExecution[]
   events: ExecutionEvent[]
   timersSet: Map<string, TimerRow>
   timersCleared: Map<string, { execution_id: string; key: string }>
@@ -40,6 +41,7 @@ type Pending = {
 }
 
 const emptyPending = (): Pending => ({
+  creates: [],
   events: [],
   timersSet: new Map(),
   timersCleared: new Map(),
@@ -84,6 +86,7 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
 
   function buildBatch(batch: Pending): CommitBatch {
     const out: CommitBatch = {
+      creates: batch.creates,
       executions: [],
       tasks: [],
       events: batch.events,
@@ -127,7 +130,7 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
   }
 
   async function drain(): Promise<void> {
-    while (pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0 || pending.timersSet.size > 0) {
+    while (pending.creates.length > 0 || pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0 || pending.timersSet.size > 0) {
       const taken = pending
       pending = emptyPending()
       const batch = buildBatch(taken)
@@ -224,6 +227,15 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         }
       }
       views.set(execution.execution_id, view)
+    },
+    /**
+     * Journals a new execution: its rows are written by the next commit, together with its first transitions, and
+     * it is open for facts at once.
+     */
+    create(created: NewExecution, onStale?: () => void): void {
+      pending.creates.push(created)
+      this.open(created.execution, { epoch: created.epoch, ...(onStale ? { onStale } : {}) })
+      schedule()
     },
     /** Forgets an execution once it is terminal and flushed. */
     close(executionId: string): void {

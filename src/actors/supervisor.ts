@@ -253,7 +253,7 @@ export function createSupervisor(deps: SupervisorDeps) {
   function start(
     execution: Execution,
     definition: WorkflowDefinition,
-    options: { epoch: number; carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; timers: TimerRow[] },
+    options: { owner: string; epoch: number; carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; timers: TimerRow[] },
   ): void {
     const executionId = execution.execution_id
     const actor = createActor(machine, {
@@ -271,7 +271,11 @@ export function createSupervisor(deps: SupervisorDeps) {
       clock,
       ...inspect,
     })
-    journal.open(execution, { epoch: options.epoch, onStale: () => stopLocally(executionId) })
+    // The rows are written by the commit that carries the first transitions (one transaction for a short execution).
+    journal.create(
+      { execution, owner: options.owner, epoch: options.epoch, timers: options.timers, state: options.state ?? {} },
+      () => stopLocally(executionId),
+    )
     const entry = register(execution, actor, options.timers)
     actor.start()
     armTimeout(entry, entry.timers.get('timeout'))

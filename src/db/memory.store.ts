@@ -16,6 +16,8 @@ const wire = ({ snapshot: _s, skip: _k, ...task }: TaskRow) => task
  * means a new engine on the same store object.
  */
 export function createMemoryStore(): Store {
+  // eslint-disable-next-line prefer-const -- assigned below, used by commit for batched creations
+  let store: Store
   const workflows = new Map<string, WorkflowRecord[]>()
   const templates = new Map<string, TemplateRecord>()
   const executions = new Map<string, Row>()
@@ -33,7 +35,7 @@ export function createMemoryStore(): Store {
 
   const page = <T>(all: T[], limit: number, offset: number) => ({ items: all.slice(offset, offset + limit), total: all.length })
 
-  return {
+  store = {
     kind: 'memory',
     workflows: {
       async insert(record) {
@@ -190,6 +192,9 @@ export function createMemoryStore(): Store {
       },
     },
     async commit(batch) {
+      for (const created of batch.creates) {
+        await store.executions.create(created.execution, created)
+      }
       // Check every fence first: a stale part means nothing of the batch is written (as a rolled-back transaction).
       for (const { execution_id, epoch } of batch.executions) {
         const row = executions.get(execution_id)
@@ -211,4 +216,5 @@ export function createMemoryStore(): Store {
     },
     async close() {},
   }
+  return store
 }

@@ -20,6 +20,7 @@ import type {
   Checkpoint,
   CommitBatch,
   ExecutionPatch,
+  NewExecution,
   RecoveryRecord,
   Store,
   TaskRow,
@@ -155,34 +156,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
 
     executions: {
       async create(execution, init) {
-        const id = execution.execution_id
-        await db.transaction(async (tx) => {
-          await tx.insert(executions).values({
-            executionId: id,
-            workflowId: execution.workflow_id,
-            workflowVersion: execution.workflow_version,
-            status: execution.status,
-            input: execution.input,
-            output: execution.output ?? null,
-            error: execution.error,
-            metadata: execution.metadata,
-            restoredFrom: execution.restored_from,
-            startTime: toDate(execution.start_time),
-            endTime: toDate(execution.end_time),
-            owner: init.owner,
-            leaseExpiresAt: LEASE,
-            epoch: init.epoch,
-          })
-          const tasks = Object.values(execution.task_executions).map((task, position) =>
-            taskRecord(id, { ...task, snapshot: null, skip: null }, position),
-          )
-          for (const part of chunks(tasks)) await upsertTasks(tx, part)
-          const timerRows = init.timers.map((t) => ({ ...t, execution_id: id }))
-          for (const part of chunks(timerRows)) await upsertTimers(tx, part)
-          if (Object.keys(init.state).length > 0) {
-            await tx.insert(executionState).values({ executionId: id, state: init.state, updatedAt: sql`now()` })
-          }
-        })
+        await db.transaction(async (tx) => insertCreated(tx, [{ execution, ...init }]))
       },
 
       async get(executionId) {
@@ -301,7 +275,8 @@ export function createSqlStore(database: DatabaseHandle): Store {
 
     async commit(batch) {
       if (
-        batch.executions.length +
+        batch.creates.length +
+          batch.executions.length +
           batch.tasks.length +
           batch.events.length +
           batch.timersSet.length +
@@ -326,6 +301,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
  * another owner since (or is gone), StaleWriteError is thrown and the transaction writes nothing.
  */
 async function commit(tx: DbExecutor, batch: CommitBatch): Promise<void> {
+  if (batch.creates.length > 0) await insertCreated(tx, batch.creates)
   // Same row twice in one statement is refused by Postgres (and meaningless): the last one of each wins.
   // Executions are sorted by id so that concurrent writers lock rows in the same order.
   const fenced = [...lastBy(batch.executions, (e) => e.execution_id).values()].sort((a, b) => (a.execution_id < b.execution_id ? -1 : 1))
@@ -340,6 +316,36 @@ async function commit(tx: DbExecutor, batch: CommitBatch): Promise<void> {
   for (const part of chunks(timersSet)) await upsertTimers(tx, part)
   for (const part of chunks(batch.timersCleared)) await deleteTimers(tx, part)
   const states = [...lastBy(batch.states, (s) => s.execution_id).values()]
+  for (const part of chunks(states)) await upsertStates(tx, part)
+}
+
+/** New executions with their task rows (in definition order), timers and state: a fixed number of statements. */
+async function insertCreated(tx: DbExecutor, list: NewExecution[]): Promise<void> {
+  const rows = list.map(({ execution, owner, epoch }) => ({
+    executionId: execution.execution_id,
+    workflowId: execution.workflow_id,
+    workflowVersion: execution.workflow_version,
+    status: execution.status,
+    input: execution.input,
+    output: execution.output ?? null,
+    error: execution.error,
+    metadata: execution.metadata,
+    restoredFrom: execution.restored_from,
+    startTime: toDate(execution.start_time),
+    endTime: toDate(execution.end_time),
+    owner,
+    leaseExpiresAt: LEASE,
+    epoch,
+  }))
+  for (const part of chunks(rows)) await tx.insert(executions).values(part)
+  const tasks = list.flatMap(({ execution }) =>
+    Object.values(execution.task_executions).map((task, position) => taskRecord(execution.execution_id, { ...task, snapshot: null, skip: null }, position)),
+  )
+  for (const part of chunks(tasks)) await upsertTasks(tx, part)
+  const timerRows = list.flatMap(({ execution, timers }) => timers.map((t) => ({ ...t, execution_id: execution.execution_id })))
+  for (const part of chunks(timerRows)) await upsertTimers(tx, part)
+  const now = new Date().toISOString()
+  const states = list.filter((c) => Object.keys(c.state).length > 0).map((c) => ({ execution_id: c.execution.execution_id, state: c.state, updated_at: now }))
   for (const part of chunks(states)) await upsertStates(tx, part)
 }
 

@@ -55,7 +55,15 @@ export type ExecutionPatch = {
 /** A durable timer: `retry:<task_id>`, `sleep:<task_id>` or `timeout` (the whole execution). */
 export type TimerRow = { execution_id: string; key: string; due_at: string }
 
+/** A new execution written by the first commit that carries its facts (see `CommitBatch.creates`). */
+export type NewExecution = { execution: Execution; owner: string; epoch: number; timers: TimerRow[]; state: Record<string, unknown> }
+
 export type CommitBatch = {
+  /**
+   * New executions, with their task rows, timers and state: written first, so that a short execution's creation and
+   * its first transitions (or all of them) share one transaction.
+   */
+  creates: NewExecution[]
   executions: Array<{ execution_id: string; epoch: number; patch: ExecutionPatch }>
   /** Whole task rows (upserted): bytes per task transition do not grow with the DAG. */
   tasks: Array<{ execution_id: string; row: TaskRow }>

@@ -56,7 +56,7 @@ function execution(workflow: WorkflowRecord, overrides: Partial<Execution> = {})
   }
 }
 
-const emptyBatch = (): CommitBatch => ({ executions: [], tasks: [], events: [], timersSet: [], timersCleared: [], states: [] })
+const emptyBatch = (): CommitBatch => ({ creates: [], executions: [], tasks: [], events: [], timersSet: [], timersCleared: [], states: [] })
 
 const patchOf = (e: Execution, status: ExecutionStatus, last_seq = 0, fields: Partial<Execution> = {}) => ({
   status,
@@ -326,6 +326,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     const e2 = await created()
     const taskRow = (id: string, fields: Partial<TaskRow>): TaskRow => ({ ...newTask(id), snapshot: null, skip: null, ...fields })
     const batch: CommitBatch = {
+      creates: [],
       executions: [
         { execution_id: e1.execution_id, epoch: 1, patch: patchOf(e1, 'running', 3, { start_time: at(1) }) },
         {
@@ -419,6 +420,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     const stale = await created()
     await db().db.execute(sql`UPDATE executions SET epoch = 7 WHERE execution_id = ${stale.execution_id}::uuid`)
     const batch: CommitBatch = {
+      creates: [],
       executions: [
         { execution_id: fresh.execution_id, epoch: 1, patch: patchOf(fresh, 'running', 1, { start_time: at(1) }) },
         { execution_id: stale.execution_id, epoch: 1, patch: patchOf(stale, 'running', 1, { start_time: at(1) }) },
