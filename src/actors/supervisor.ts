@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import { createActor, fromPromise, type AnyActorRef, type InspectionEvent, type Observer } from 'xstate'
 import { InvalidTransitionError, NotFoundError, TerminalTaskError } from '../errors.js'
 import {
@@ -47,6 +48,9 @@ type Live = {
   sleeps: Map<string, number>
 }
 
+/** How long the runtime may keep the event loop busy with task starts before it lets I/O through. */
+const SLICE_MS = 10
+
 /** Command → the machine state names it may be sent in. */
 const ALLOWED: Record<'pause' | 'resume' | 'cancel', readonly string[]> = {
   pause: ['pending', 'running'],
@@ -77,6 +81,28 @@ export function createSupervisor(deps: SupervisorDeps) {
   const live = new Map<string, Live>()
   const { registry, clock, semaphore, journal } = deps
   const inspect = deps.inspect ? { inspect: deps.inspect } : {}
+
+  /**
+   * Runs `fn` after the current transition: as a microtask while the process has been busy for less than a slice,
+   * otherwise after pending I/O (setImmediate). Fast in-memory handlers could otherwise chain microtasks for seconds,
+   * starving commits, timers and HTTP; a slice of a few milliseconds keeps short executions in one tick.
+   */
+  let sliceStart = performance.now()
+  let sliceScheduled = false
+  function later(fn: () => void): void {
+    if (performance.now() - sliceStart < SLICE_MS) {
+      queueMicrotask(fn)
+      return
+    }
+    if (!sliceScheduled) {
+      sliceScheduled = true
+      setImmediate(() => {
+        sliceScheduled = false
+        sliceStart = performance.now()
+      })
+    }
+    setImmediate(fn)
+  }
 
   /** `ctx.sleep`: a durable timer row, so that a restart resumes the sleep with the time that remains. */
   async function durableSleep(input: AttemptInput, ms: number, signal: AbortSignal): Promise<void> {
@@ -183,7 +209,7 @@ export function createSupervisor(deps: SupervisorDeps) {
         entry.tasks.set(params.taskId, slot)
         // Created and started just after the execution actor's transition, as XState defers a child's start: creating
         // an actor runs its machine's initial transition, which must not happen nested inside another actor's action.
-        queueMicrotask(() => {
+        later(() => {
           if (entry.tasks.get(params.taskId) === slot) hostTask(entry, params.taskId, slot, { input: params.input })
         })
       },
