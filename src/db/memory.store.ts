@@ -16,7 +16,7 @@ const wire = ({ snapshot: _s, skip: _k, ...task }: TaskRow) => task
  * means a new engine on the same store object.
  */
 export function createMemoryStore(): Store {
-  // eslint-disable-next-line prefer-const -- assigned below, used by commit for batched creations
+   
   let store: Store
   const workflows = new Map<string, WorkflowRecord[]>()
   const templates = new Map<string, TemplateRecord>()

@@ -19,7 +19,6 @@ import {
 import type {
   Checkpoint,
   CommitBatch,
-  ExecutionPatch,
   NewExecution,
   RecoveryRecord,
   Store,
@@ -286,7 +285,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
       ) {
         return
       }
-      await db.transaction(async (tx) => commit(tx, batch))
+      await commitStatement(db, batch)
     },
 
     close: () => database.close(),
@@ -294,29 +293,178 @@ export function createSqlStore(database: DatabaseHandle): Store {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// commit: one transaction, a fixed number of statements whatever the number of executions and tasks in it.
+// commit as ONE statement: a tick's writes cost one round trip.
 
 /**
- * Writes one tick. The execution rows go first, each conditional on its epoch: if any execution was claimed by
- * another owner since (or is gone), StaleWriteError is thrown and the transaction writes nothing.
+ * Writes one tick with a single statement of data-modifying CTEs (one round trip, atomic by itself):
+ * new executions, the fenced execution updates, task rows, events, timers and state. CTEs of one statement share a
+ * snapshot, so an execution created in this batch is inserted with its latest values rather than inserted and then
+ * updated, and its task rows are merged in JS. When an execution's epoch is no longer current (another owner claimed
+ * it), the final SELECT divides by zero: the statement fails as a whole and writes nothing (StaleWriteError).
  */
-async function commit(tx: DbExecutor, batch: CommitBatch): Promise<void> {
-  if (batch.creates.length > 0) await insertCreated(tx, batch.creates)
-  // Same row twice in one statement is refused by Postgres (and meaningless): the last one of each wins.
+async function commitStatement(db: DbExecutor, batch: CommitBatch): Promise<void> {
+  const patches = lastBy(batch.executions, (e) => e.execution_id)
+  const created = batch.creates.map(({ execution, owner, epoch }) => {
+    const patch = patches.get(execution.execution_id)?.patch
+    patches.delete(execution.execution_id)
+    return {
+      execution_id: execution.execution_id,
+      workflow_id: execution.workflow_id,
+      workflow_version: execution.workflow_version,
+      status: patch?.status ?? execution.status,
+      input: execution.input,
+      output: (patch ? patch.output : execution.output) ?? null,
+      error: patch ? patch.error : execution.error,
+      metadata: execution.metadata,
+      restored_from: execution.restored_from,
+      start_time: patch ? patch.start_time : execution.start_time,
+      end_time: patch ? patch.end_time : execution.end_time,
+      last_seq: patch?.last_seq ?? 0,
+      owner,
+      epoch,
+    }
+  })
   // Executions are sorted by id so that concurrent writers lock rows in the same order.
-  const fenced = [...lastBy(batch.executions, (e) => e.execution_id).values()].sort((a, b) => (a.execution_id < b.execution_id ? -1 : 1))
-  for (const part of chunks(fenced)) await updateExecutions(tx, part)
+  const fenced = [...patches.values()]
+    .sort((a, b) => (a.execution_id < b.execution_id ? -1 : 1))
+    .map(({ execution_id, epoch, patch }) => ({
+      execution_id,
+      epoch,
+      status: patch.status,
+      start_time: patch.start_time,
+      end_time: patch.end_time,
+      output: patch.output ?? null,
+      error: patch.error,
+      last_seq: patch.last_seq,
+    }))
+  const key = (executionId: string, taskId: string) => `${executionId}\u0000${taskId}`
+  const dirty = lastBy(batch.tasks, (t) => key(t.execution_id, t.row.task_id))
+  const tasks: TaskRecord[] = []
+  for (const { execution } of batch.creates) {
+    Object.values(execution.task_executions).forEach((task, position) => {
+      const k = key(execution.execution_id, task.task_id)
+      const latest = dirty.get(k)?.row ?? { ...task, snapshot: null, skip: null }
+      dirty.delete(k)
+      tasks.push(taskRecord(execution.execution_id, latest, position))
+    })
+  }
+  for (const t of dirty.values()) tasks.push(taskRecord(t.execution_id, t.row, null))
+  const events = batch.events.map((e) => ({
+    execution_id: e.execution_id,
+    seq: e.seq,
+    type: e.type,
+    task_id: e.task_id ?? null,
+    timestamp: e.timestamp,
+    data: e.data ?? {},
+  }))
+  const timersSet = [
+    ...batch.creates.flatMap(({ execution, timers }) => timers.map((t) => ({ ...t, execution_id: execution.execution_id }))),
+    ...lastBy(batch.timersSet, (t) => key(t.execution_id, t.key)).values(),
+  ]
+  const cleared = new Set(batch.timersCleared.map((t) => key(t.execution_id, t.key)))
+  const timersKept = [...lastBy(timersSet, (t) => key(t.execution_id, t.key)).values()].filter((t) => !cleared.has(key(t.execution_id, t.key)))
+  const now = new Date().toISOString()
+  const states = [
+    ...batch.creates.filter((c) => Object.keys(c.state).length > 0).map((c) => ({ execution_id: c.execution.execution_id, state: c.state, updated_at: now })),
+    ...lastBy(batch.states, (s) => s.execution_id).values(),
+  ]
+  const statesKept = [...lastBy(states, (s) => s.execution_id).values()]
 
-  const tasks = [...lastBy(batch.tasks, (t) => `${t.execution_id}\u0000${t.row.task_id}`).values()].map((t) =>
-    taskRecord(t.execution_id, t.row, null),
-  )
-  for (const part of chunks(tasks)) await upsertTasks(tx, part)
-  for (const part of chunks(batch.events)) await insertEvents(tx, part)
-  const timersSet = [...lastBy(batch.timersSet, (t) => `${t.execution_id}\u0000${t.key}`).values()]
-  for (const part of chunks(timersSet)) await upsertTimers(tx, part)
-  for (const part of chunks(batch.timersCleared)) await deleteTimers(tx, part)
-  const states = [...lastBy(batch.states, (s) => s.execution_id).values()]
-  for (const part of chunks(states)) await upsertStates(tx, part)
+  const ctes: SQL[] = []
+  if (created.length > 0) {
+    ctes.push(sql`created AS (
+      INSERT INTO executions (execution_id, workflow_id, workflow_version, status, input, output, error, metadata, restored_from,
+        start_time, end_time, last_seq, owner, lease_expires_at, epoch)
+      SELECT v.execution_id, v.workflow_id, v.workflow_version, v.status, v.input, v.output, v.error, v.metadata, v.restored_from,
+        v.start_time, v.end_time, v.last_seq, v.owner, ${LEASE}, v.epoch
+      FROM json_to_recordset(${JSON.stringify(created)}::text::json) AS v(
+        execution_id uuid, workflow_id uuid, workflow_version int, status execution_status, input jsonb, output jsonb, error jsonb,
+        metadata jsonb, restored_from uuid, start_time timestamptz, end_time timestamptz, last_seq int, owner text, epoch int)
+      RETURNING 1)`)
+  }
+  if (fenced.length > 0) {
+    ctes.push(sql`fence AS (
+      UPDATE executions AS e
+      SET status = v.status, start_time = v.start_time, end_time = v.end_time, output = v.output, error = v.error, last_seq = v.last_seq
+      FROM json_to_recordset(${JSON.stringify(fenced)}::text::json) AS v(
+        execution_id uuid, epoch int, status execution_status, start_time timestamptz, end_time timestamptz,
+        output jsonb, error jsonb, last_seq int)
+      WHERE e.execution_id = v.execution_id AND e.epoch = v.epoch
+      RETURNING 1)`)
+  }
+  if (tasks.length > 0) {
+    ctes.push(sql`tasks AS (
+      INSERT INTO task_executions
+        (execution_id, task_id, position, status, attempts, retries, input, output, error, start_time, end_time, snapshot, skip)
+      SELECT v.execution_id, v.task_id, coalesce(v.position, ${LATE_POSITION}::int), v.status, v.attempts, v.retries,
+        v.input, v.output, v.error, v.start_time, v.end_time, v.snapshot, v.skip
+      FROM json_to_recordset(${JSON.stringify(tasks)}::text::json) AS v(
+        execution_id uuid, task_id text, position int, status task_status, attempts int, retries int,
+        input jsonb, output jsonb, error jsonb, start_time timestamptz, end_time timestamptz, snapshot jsonb, skip text)
+      ON CONFLICT (execution_id, task_id) DO UPDATE SET
+        status = excluded.status, attempts = excluded.attempts, retries = excluded.retries, input = excluded.input,
+        output = excluded.output, error = excluded.error, start_time = excluded.start_time, end_time = excluded.end_time,
+        snapshot = excluded.snapshot, skip = excluded.skip
+      RETURNING 1)`)
+  }
+  if (events.length > 0) {
+    ctes.push(sql`events AS (
+      INSERT INTO execution_events (execution_id, seq, type, task_id, timestamp, data)
+      SELECT v.execution_id, v.seq, v.type, v.task_id, v.timestamp, v.data
+      FROM json_to_recordset(${JSON.stringify(events)}::text::json) AS v(
+        execution_id uuid, seq int, type text, task_id text, timestamp timestamptz, data jsonb)
+      RETURNING 1)`)
+  }
+  if (timersKept.length > 0) {
+    ctes.push(sql`timers_set AS (
+      INSERT INTO timers (execution_id, key, due_at)
+      SELECT v.execution_id, v.key, v.due_at
+      FROM json_to_recordset(${JSON.stringify(timersKept)}::text::json) AS v(execution_id uuid, key text, due_at timestamptz)
+      ON CONFLICT (execution_id, key) DO UPDATE SET due_at = excluded.due_at
+      RETURNING 1)`)
+  }
+  if (batch.timersCleared.length > 0) {
+    ctes.push(sql`timers_cleared AS (
+      DELETE FROM timers AS t
+      USING json_to_recordset(${JSON.stringify(batch.timersCleared)}::text::json) AS v(execution_id uuid, key text)
+      WHERE t.execution_id = v.execution_id AND t.key = v.key
+      RETURNING 1)`)
+  }
+  if (statesKept.length > 0) {
+    ctes.push(sql`states AS (
+      INSERT INTO execution_state (execution_id, state, updated_at)
+      SELECT v.execution_id, v.state, v.updated_at
+      FROM json_to_recordset(${JSON.stringify(statesKept)}::text::json) AS v(execution_id uuid, state jsonb, updated_at timestamptz)
+      ON CONFLICT (execution_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+      RETURNING 1)`)
+  }
+  if (ctes.length === 0) return
+  // The divisor is a subquery, so the planner cannot fold it: only a missed fence divides by zero, at run time.
+  const check =
+    fenced.length > 0
+      ? sql`SELECT 1 / (SELECT CASE WHEN count(*) = ${fenced.length} THEN 1 ELSE 0 END FROM fence) AS ok`
+      : sql`SELECT 1 AS ok`
+  try {
+    await db.execute(sql`WITH ${sql.join(ctes, sql`, `)} ${check}`)
+  } catch (error) {
+    if (sqlState(error) !== '22012') throw error
+    // Rare path: find which execution missed its fence, to name it.
+    const current = rowsOf<{ execution_id: string; epoch: number }>(
+      await db.execute(sql`SELECT execution_id, epoch FROM executions WHERE execution_id = ANY(${sql.param(fenced.map((f) => f.execution_id))}::uuid[])`),
+    )
+    const epochs = new Map(current.map((r) => [r.execution_id, Number(r.epoch)]))
+    const stale = fenced.find((f) => epochs.get(f.execution_id) !== f.epoch) ?? fenced[0]!
+    throw new StaleWriteError('execution', stale.execution_id, stale.epoch)
+  }
+}
+
+/** The SQLSTATE of a driver error (drizzle may wrap it). */
+function sqlState(error: unknown): string | undefined {
+  for (let e: unknown = error; e !== null && typeof e === 'object'; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string') return code
+  }
+  return undefined
 }
 
 /** New executions with their task rows (in definition order), timers and state: a fixed number of statements. */
@@ -349,37 +497,6 @@ async function insertCreated(tx: DbExecutor, list: NewExecution[]): Promise<void
   for (const part of chunks(states)) await upsertStates(tx, part)
 }
 
-/** The fence: one UPDATE for the whole list, conditional on each row's epoch; throws StaleWriteError if one missed. */
-async function updateExecutions(
-  tx: DbExecutor,
-  list: Array<{ execution_id: string; epoch: number; patch: ExecutionPatch }>,
-): Promise<void> {
-  const rows = list.map(({ execution_id, epoch, patch }) => ({
-    execution_id,
-    epoch,
-    status: patch.status,
-    start_time: patch.start_time,
-    end_time: patch.end_time,
-    output: patch.output ?? null,
-    error: patch.error,
-    last_seq: patch.last_seq,
-  }))
-  const updated = rowsOf<{ execution_id: string }>(
-    await tx.execute(sql`
-      UPDATE executions AS e
-      SET status = v.status, start_time = v.start_time, end_time = v.end_time, output = v.output, error = v.error, last_seq = v.last_seq
-      FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS v(
-        execution_id uuid, epoch int, status execution_status, start_time timestamptz, end_time timestamptz,
-        output jsonb, error jsonb, last_seq int)
-      WHERE e.execution_id = v.execution_id AND e.epoch = v.epoch
-      RETURNING e.execution_id`),
-  )
-  if (updated.length < list.length) {
-    const written = new Set(updated.map((r) => r.execution_id))
-    const stale = list.find((e) => !written.has(e.execution_id))!
-    throw new StaleWriteError('execution', stale.execution_id, stale.epoch)
-  }
-}
 
 type TaskRecord = {
   execution_id: string
@@ -433,22 +550,6 @@ async function upsertTasks(tx: DbExecutor, rows: TaskRecord[]): Promise<void> {
       snapshot = excluded.snapshot, skip = excluded.skip`)
 }
 
-async function insertEvents(tx: DbExecutor, events: ExecutionEvent[]): Promise<void> {
-  if (events.length === 0) return
-  const rows = events.map((e) => ({
-    execution_id: e.execution_id,
-    seq: e.seq,
-    type: e.type,
-    task_id: e.task_id ?? null,
-    timestamp: e.timestamp,
-    data: e.data ?? {},
-  }))
-  await tx.execute(sql`
-    INSERT INTO execution_events (execution_id, seq, type, task_id, timestamp, data)
-    SELECT v.execution_id, v.seq, v.type, v.task_id, v.timestamp, v.data
-    FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS v(
-      execution_id uuid, seq int, type text, task_id text, timestamp timestamptz, data jsonb)`)
-}
 
 async function upsertTimers(tx: DbExecutor, list: TimerRow[]): Promise<void> {
   if (list.length === 0) return
@@ -459,13 +560,6 @@ async function upsertTimers(tx: DbExecutor, list: TimerRow[]): Promise<void> {
     ON CONFLICT (execution_id, key) DO UPDATE SET due_at = excluded.due_at`)
 }
 
-async function deleteTimers(tx: DbExecutor, list: Array<{ execution_id: string; key: string }>): Promise<void> {
-  if (list.length === 0) return
-  await tx.execute(sql`
-    DELETE FROM timers AS t
-    USING json_to_recordset(${JSON.stringify(list)}::text::json) AS v(execution_id uuid, key text)
-    WHERE t.execution_id = v.execution_id AND t.key = v.key`)
-}
 
 async function upsertStates(
   tx: DbExecutor,
