@@ -35,7 +35,7 @@ export function createMemoryStore(): Store {
 
   const page = <T>(all: T[], limit: number, offset: number) => ({ items: all.slice(offset, offset + limit), total: all.length })
 
-  store = {
+  const store: Store = {
     kind: 'memory',
     workflows: {
       async insert(record) {
