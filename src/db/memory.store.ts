@@ -16,8 +16,6 @@ const wire = ({ snapshot: _s, skip: _k, ...task }: TaskRow) => task
  * means a new engine on the same store object.
  */
 export function createMemoryStore(): Store {
-   
-  let store: Store
   const workflows = new Map<string, WorkflowRecord[]>()
   const templates = new Map<string, TemplateRecord>()
   const executions = new Map<string, Row>()
