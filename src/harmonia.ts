@@ -9,10 +9,11 @@ import { createSupervisor } from './actors/supervisor.js'
 import { harmoniaComponent } from './components/harmonia.component.js'
 import { createComponentRegistry, type Component } from './components/registry.js'
 import { createMemoryStore } from './db/memory.store.js'
-import type { Checkpoint, CheckpointRecord, StateRecord, Store, WorkflowRecord } from './db/store.js'
+import type { Checkpoint, CheckpointRecord, StateRecord, Store, TemplateRecord, WorkflowRecord } from './db/store.js'
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from './errors.js'
 import type { CarriedTask } from './machines/execution.machine.js'
-import { DEFAULT_MAX_TASKS, type WorkflowDefinition } from './model/definition.js'
+import { DEFAULT_MAX_TASKS, type InputField, type WorkflowDefinition } from './model/definition.js'
+import { InstantiateBodySchema, parseWith, substituteParams, TemplateBodySchema } from './model/template.js'
 import { metricsOf, type ExecutionHistory } from './model/history.js'
 import type { ExecutionEvent } from './model/events.js'
 import { isUuid, uuidv7 } from './model/ids.js'
@@ -26,6 +27,7 @@ import {
   type ExecutionSummary,
   type ListQuery,
   type Page,
+  type Template,
   type Workflow,
 } from './model/resources.js'
 import { isTerminalExecutionStatus } from './model/status.js'
@@ -175,6 +177,16 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
 
   const iso = (ms: number) => new Date(ms).toISOString()
 
+  /** Validates and stores a new workflow (version 1). */
+  async function createWorkflow(body: unknown): Promise<Workflow> {
+    assertStorable(body, '')
+    const definition = parse(body)
+    const at = iso(now())
+    const record: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition, createdAt: at, updatedAt: at }
+    await store.workflows.insert(record)
+    return toWorkflow(record)
+  }
+
   /** Writes a new execution's rows, then starts its actor. Resolves with the row as created (status pending). */
   async function launch(
     execution: Execution,
@@ -187,7 +199,13 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
         ? []
         : [{ execution_id: execution.execution_id, key: 'timeout', due_at: iso(now() + definition.timeout * 1000) }]
     const state = options.state ?? {}
-    supervisor.start(execution, definition, { owner: nodeId, epoch: 1, timers, state, ...(options.carried ? { carried: options.carried } : {}) })
+    supervisor.start(execution, definition, {
+      owner: nodeId,
+      epoch: 1,
+      timers,
+      state,
+      ...(options.carried ? { carried: options.carried } : {}),
+    })
     // Resolves once the rows exist (they are committed with the first transitions). The row as created is returned:
     // a short execution may well have finished by now.
     await journal.flushed()
@@ -268,14 +286,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       registry.register(name, actions)
     },
 
-    async createWorkflow(body: unknown): Promise<Workflow> {
-      assertStorable(body, '')
-      const definition = parse(body)
-      const at = new Date(now()).toISOString()
-      const record: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition, createdAt: at, updatedAt: at }
-      await store.workflows.insert(record)
-      return toWorkflow(record)
-    },
+    createWorkflow,
 
     async getWorkflow(workflowId: string, query: { version?: number } = {}): Promise<Workflow> {
       return toWorkflow(await workflowRecord(workflowId, query.version))
@@ -356,6 +367,62 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     async subscribe(executionId: string, listener: (event: ExecutionEvent) => void, options: { after?: number } = {}): Promise<() => void> {
       await getExecution(executionId)
       return supervisor.subscribe(executionId, listener, options.after ?? 0)
+    },
+
+    /** A template over an existing workflow: `${params.<name>}` in the workflow marks where values go. */
+    async createTemplate(body: unknown): Promise<Template> {
+      assertStorable(body, '')
+      const parsed = parseWith(TemplateBodySchema, body)
+      const workflow = await workflowRecord(parsed.workflow_definition_id).catch((error: unknown) => {
+        if (error instanceof NotFoundError) {
+          throw new ValidationError([
+            { path: 'workflow_definition_id', message: `workflow ${parsed.workflow_definition_id} does not exist` },
+          ])
+        }
+        throw error
+      })
+      const record: TemplateRecord = {
+        template_id: uuidv7(),
+        name: parsed.name,
+        description: parsed.description,
+        workflow_definition_id: workflow.workflowId,
+        parameters: parsed.parameters,
+        version: workflow.version,
+        created_at: iso(now()),
+      }
+      await store.templates.insert(record)
+      return record as Template
+    },
+
+    async getTemplate(templateId: string): Promise<Template> {
+      requireId('template', templateId)
+      const record = await store.templates.get(templateId)
+      if (!record) throw new NotFoundError('template', templateId)
+      return record as Template
+    },
+
+    async listTemplates(query: ListQuery = {}): Promise<Page<Template>> {
+      const { limit, offset } = page(query)
+      const result = await store.templates.list({ limit, offset, ...(query.filter ? { filter: query.filter } : {}) })
+      return { items: result.items as Template[], total: result.total, limit, offset }
+    },
+
+    /** A new workflow from the template with the values substituted (missing required or wrong type → 422). */
+    async instantiateTemplate(templateId: string, body: unknown): Promise<Workflow> {
+      requireId('template', templateId)
+      const template = await store.templates.get(templateId)
+      if (!template) throw new NotFoundError('template', templateId)
+      assertStorable(body, '')
+      const parsed = parseWith(InstantiateBodySchema, body ?? {})
+      const values = resolveExecutionInput(template.parameters as Record<string, InputField>, parsed.parameter_values, 'parameter_values')
+      const source = await workflowRecord(template.workflow_definition_id, template.version)
+      const definition = substituteParams(source.definition, values) as WorkflowDefinition
+      const created = await createWorkflow({
+        ...definition,
+        name: parsed.name ?? `${definition.name} (${template.name})`,
+        metadata: { ...definition.metadata, template_id: templateId, parameter_values: values },
+      })
+      return created
     },
 
     /** A consistent copy of the execution's task results and state (API.md Checkpoint). */

@@ -130,7 +130,13 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
   }
 
   async function drain(): Promise<void> {
-    while (pending.creates.length > 0 || pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0 || pending.timersSet.size > 0) {
+    while (
+      pending.creates.length > 0 ||
+      pending.views.size > 0 ||
+      pending.waiters.length > 0 ||
+      pending.states.length > 0 ||
+      pending.timersSet.size > 0
+    ) {
       const taken = pending
       pending = emptyPending()
       const batch = buildBatch(taken)

@@ -362,10 +362,14 @@ async function commitStatement(db: DbExecutor, batch: CommitBatch): Promise<void
     ...lastBy(batch.timersSet, (t) => key(t.execution_id, t.key)).values(),
   ]
   const cleared = new Set(batch.timersCleared.map((t) => key(t.execution_id, t.key)))
-  const timersKept = [...lastBy(timersSet, (t) => key(t.execution_id, t.key)).values()].filter((t) => !cleared.has(key(t.execution_id, t.key)))
+  const timersKept = [...lastBy(timersSet, (t) => key(t.execution_id, t.key)).values()].filter(
+    (t) => !cleared.has(key(t.execution_id, t.key)),
+  )
   const now = new Date().toISOString()
   const states = [
-    ...batch.creates.filter((c) => Object.keys(c.state).length > 0).map((c) => ({ execution_id: c.execution.execution_id, state: c.state, updated_at: now })),
+    ...batch.creates
+      .filter((c) => Object.keys(c.state).length > 0)
+      .map((c) => ({ execution_id: c.execution.execution_id, state: c.state, updated_at: now })),
     ...lastBy(batch.states, (s) => s.execution_id).values(),
   ]
   const statesKept = [...lastBy(states, (s) => s.execution_id).values()]
@@ -450,7 +454,9 @@ async function commitStatement(db: DbExecutor, batch: CommitBatch): Promise<void
     if (sqlState(error) !== '22012') throw error
     // Rare path: find which execution missed its fence, to name it.
     const current = rowsOf<{ execution_id: string; epoch: number }>(
-      await db.execute(sql`SELECT execution_id, epoch FROM executions WHERE execution_id = ANY(${sql.param(fenced.map((f) => f.execution_id))}::uuid[])`),
+      await db.execute(
+        sql`SELECT execution_id, epoch FROM executions WHERE execution_id = ANY(${sql.param(fenced.map((f) => f.execution_id))}::uuid[])`,
+      ),
     )
     const epochs = new Map(current.map((r) => [r.execution_id, Number(r.epoch)]))
     const stale = fenced.find((f) => epochs.get(f.execution_id) !== f.epoch) ?? fenced[0]!
@@ -487,16 +493,19 @@ async function insertCreated(tx: DbExecutor, list: NewExecution[]): Promise<void
   }))
   for (const part of chunks(rows)) await tx.insert(executions).values(part)
   const tasks = list.flatMap(({ execution }) =>
-    Object.values(execution.task_executions).map((task, position) => taskRecord(execution.execution_id, { ...task, snapshot: null, skip: null }, position)),
+    Object.values(execution.task_executions).map((task, position) =>
+      taskRecord(execution.execution_id, { ...task, snapshot: null, skip: null }, position),
+    ),
   )
   for (const part of chunks(tasks)) await upsertTasks(tx, part)
   const timerRows = list.flatMap(({ execution, timers }) => timers.map((t) => ({ ...t, execution_id: execution.execution_id })))
   for (const part of chunks(timerRows)) await upsertTimers(tx, part)
   const now = new Date().toISOString()
-  const states = list.filter((c) => Object.keys(c.state).length > 0).map((c) => ({ execution_id: c.execution.execution_id, state: c.state, updated_at: now }))
+  const states = list
+    .filter((c) => Object.keys(c.state).length > 0)
+    .map((c) => ({ execution_id: c.execution.execution_id, state: c.state, updated_at: now }))
   for (const part of chunks(states)) await upsertStates(tx, part)
 }
-
 
 type TaskRecord = {
   execution_id: string
@@ -550,7 +559,6 @@ async function upsertTasks(tx: DbExecutor, rows: TaskRecord[]): Promise<void> {
       snapshot = excluded.snapshot, skip = excluded.skip`)
 }
 
-
 async function upsertTimers(tx: DbExecutor, list: TimerRow[]): Promise<void> {
   if (list.length === 0) return
   await tx.execute(sql`
@@ -559,7 +567,6 @@ async function upsertTimers(tx: DbExecutor, list: TimerRow[]): Promise<void> {
     FROM json_to_recordset(${JSON.stringify(list)}::text::json) AS v(execution_id uuid, key text, due_at timestamptz)
     ON CONFLICT (execution_id, key) DO UPDATE SET due_at = excluded.due_at`)
 }
-
 
 async function upsertStates(
   tx: DbExecutor,

@@ -34,15 +34,15 @@ export function describeInputType(type: InputType): string {
  * (API.md "Executions": 422 naming the field). `undefined` means `{}`. Keys the description does not list are kept.
  * A `null` value counts as given: it must match the declared type like any other value.
  */
-export function resolveExecutionInput(spec: Record<string, InputField>, input: unknown): Record<string, unknown> {
+export function resolveExecutionInput(spec: Record<string, InputField>, input: unknown, root = 'input'): Record<string, unknown> {
   if (input !== undefined && !isPlainObject(input)) {
-    throw new ValidationError([{ path: 'input', message: 'input must be an object' }], 'Invalid execution input')
+    throw new ValidationError([{ path: root, message: `${root} must be an object` }], `Invalid ${root}`)
   }
   const resolved: Record<string, unknown> = {}
   if (input) for (const key of Object.keys(input)) setOwn(resolved, key, input[key])
   const errors: FieldError[] = []
   for (const [name, field] of Object.entries(spec)) {
-    const path = appendPath('input', name)
+    const path = appendPath(root, name)
     const value = Object.hasOwn(resolved, name) ? resolved[name] : undefined
     if (value === undefined) {
       if (field.default !== undefined) setOwn(resolved, name, structuredClone(field.default))
@@ -53,7 +53,7 @@ export function resolveExecutionInput(spec: Record<string, InputField>, input: u
       errors.push({ path, message: `${path} must be ${describeInputType(field.type)}, got ${describeValue(value)}` })
     }
   }
-  if (errors.length > 0) throw new ValidationError(errors, 'Invalid execution input')
+  if (errors.length > 0) throw new ValidationError(errors, `Invalid ${root}`)
   return resolved
 }
 

@@ -20,6 +20,16 @@ export type Workflow = {
   updated_at: string
 }
 
+export type Template = {
+  template_id: string
+  name: string
+  description: string
+  workflow_definition_id: string
+  parameters: Record<string, InputField>
+  version: number
+  created_at: string
+}
+
 export type TaskExecution = {
   task_id: string
   status: TaskStatus

@@ -1,0 +1,57 @@
+import * as v from 'valibot'
+import { ValidationError } from '../errors.js'
+import { InputFieldSchema } from './workflow.schema.js'
+
+/** The body of `POST /api/templates` (API.md "Templates"). */
+export const TemplateBodySchema = v.object({
+  name: v.pipe(v.string(), v.trim(), v.nonEmpty('name must not be empty'), v.maxLength(200)),
+  workflow_definition_id: v.pipe(v.string(), v.uuid('workflow_definition_id must be a UUID')),
+  parameters: v.optional(v.record(v.pipe(v.string(), v.nonEmpty()), InputFieldSchema), {}),
+  description: v.optional(v.string(), ''),
+})
+export type TemplateBody = v.InferOutput<typeof TemplateBodySchema>
+
+/** The body of `POST /api/templates/{id}/instantiate`. */
+export const InstantiateBodySchema = v.object({
+  parameter_values: v.optional(v.record(v.string(), v.unknown()), {}),
+  name: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('name must not be empty'), v.maxLength(200))),
+})
+
+/** Parses with valibot, turning issues into a ValidationError with dotted paths. */
+export function parseWith<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, body)
+  if (result.success) return result.output
+  throw new ValidationError(
+    result.issues.map((issue) => ({
+      path: (issue.path ?? []).map((p) => String(p.key)).join('.') || '',
+      message: issue.message,
+    })),
+  )
+}
+
+const PARAM = /\$\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g
+const ONLY_PARAM = /^\$\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}$/
+
+/**
+ * Substitutes `${params.<name>}` in a workflow definition: a string that is exactly one reference takes the value with
+ * its JSON type; references inside longer strings are interpolated as text. Other expressions are left as they are.
+ */
+export function substituteParams(value: unknown, params: Record<string, unknown>): unknown {
+  if (typeof value === 'string') {
+    const only = ONLY_PARAM.exec(value)
+    if (only && Object.hasOwn(params, only[1]!)) return structuredClone(params[only[1]!])
+    return value.replace(PARAM, (whole, name: string) => {
+      if (!Object.hasOwn(params, name)) return whole
+      const v = params[name]
+      return typeof v === 'string' ? v : JSON.stringify(v)
+    })
+  }
+  if (Array.isArray(value)) return value.map((item) => substituteParams(item, params))
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [key, item] of Object.entries(value))
+      Object.defineProperty(out, key, { value: substituteParams(item, params), enumerable: true, writable: true, configurable: true })
+    return out
+  }
+  return value
+}

@@ -1,0 +1,90 @@
+import { afterEach, expect, it } from 'vitest'
+import { describeEachStore, testEngine, type TestEngine } from '../support/harness.js'
+
+let engine: TestEngine | undefined
+afterEach(async () => {
+  await engine?.harmonia.close()
+  engine = undefined
+})
+
+describeEachStore('templates', () => {
+  it('creates a template from a workflow and instantiates it twice with different values', async () => {
+    engine = await testEngine()
+    const { harmonia } = engine
+    const wf = await harmonia.createWorkflow({
+      name: 'process_data',
+      tasks: [
+        {
+          id: 'read',
+          component: 'harmonia',
+          action: 'echo',
+          input: { file: '${params.input_file}', format: '${params.output_format}', label: 'out.${params.output_format}' },
+        },
+        {
+          id: 'count',
+          component: 'harmonia',
+          action: 'echo',
+          input: { n: '${params.copies}', from: '${tasks.read.output.file}' },
+          depends_on: ['read'],
+        },
+      ],
+    })
+    const template = await harmonia.createTemplate({
+      name: 'process_data_template',
+      workflow_definition_id: wf.workflow_id,
+      parameters: {
+        input_file: { type: 'string', required: true, description: 'Input file path' },
+        output_format: { type: 'string', required: false, default: 'json', description: 'Output format' },
+        copies: { type: 'integer', default: 1 },
+      },
+    })
+    expect(template).toMatchObject({ name: 'process_data_template', workflow_definition_id: wf.workflow_id, version: 1, description: '' })
+    expect(template.template_id).toMatch(/^[0-9a-f-]{36}$/)
+    expect(await harmonia.getTemplate(template.template_id)).toEqual(template)
+    expect((await harmonia.listTemplates({ filter: 'process_data_template' })).items.map((t) => t.template_id)).toContain(
+      template.template_id,
+    )
+
+    const first = await harmonia.instantiateTemplate(template.template_id, {
+      parameter_values: { input_file: '/data/a.csv', output_format: 'xml', copies: 3 },
+    })
+    const second = await harmonia.instantiateTemplate(template.template_id, {
+      parameter_values: { input_file: '/data/b.csv' },
+      name: 'b-run',
+    })
+    expect(first.tasks[0]!.input).toEqual({ file: '/data/a.csv', format: 'xml', label: 'out.xml' })
+    expect(second.name).toBe('b-run')
+    expect(second.tasks[0]!.input).toEqual({ file: '/data/b.csv', format: 'json', label: 'out.json' })
+
+    const a = await harmonia.waitForExecution((await harmonia.startExecution({ workflow_id: first.workflow_id })).execution_id)
+    const b = await harmonia.waitForExecution((await harmonia.startExecution({ workflow_id: second.workflow_id })).execution_id)
+    expect(a.task_executions.count!.output).toEqual({ n: 3, from: '/data/a.csv' })
+    expect(b.task_executions.count!.output).toEqual({ n: 1, from: '/data/b.csv' })
+  })
+
+  it('refuses missing required values, wrong types and unknown workflows, naming the field', async () => {
+    engine = await testEngine()
+    const { harmonia } = engine
+    const wf = await harmonia.createWorkflow({
+      name: 't',
+      tasks: [{ id: 'e', component: 'harmonia', action: 'echo', input: { v: '${params.v}' } }],
+    })
+    const template = await harmonia.createTemplate({
+      name: 't',
+      workflow_definition_id: wf.workflow_id,
+      parameters: { v: { type: 'integer', required: true } },
+    })
+    await expect(harmonia.instantiateTemplate(template.template_id, { parameter_values: {} })).rejects.toMatchObject({
+      errors: [{ path: 'parameter_values.v', message: expect.stringContaining('required') }],
+    })
+    await expect(harmonia.instantiateTemplate(template.template_id, { parameter_values: { v: 'x' } })).rejects.toMatchObject({
+      errors: [{ path: 'parameter_values.v', message: expect.stringContaining('integer') }],
+    })
+    await expect(
+      harmonia.createTemplate({ name: 'x', workflow_definition_id: '01234567-89ab-7def-8123-456789abcdef' }),
+    ).rejects.toMatchObject({
+      errors: [{ path: 'workflow_definition_id' }],
+    })
+    await expect(harmonia.createTemplate({ workflow_definition_id: wf.workflow_id })).rejects.toMatchObject({ errors: [{ path: 'name' }] })
+  })
+})
