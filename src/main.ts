@@ -1,6 +1,28 @@
 /**
- * `npm start`. Until the HTTP server lands, this runs the seed example in-process and prints its progress.
+ * `npm start`: Harmonia's server on HARMONIA_PORT (default 8007), on PGlite in HARMONIA_DATA_DIR (default ./.harmonia)
+ * or on Postgres with DATABASE_URL. SIGTERM/SIGINT close it gracefully.
  */
-import { runSeedExample } from '../examples/seed-example.js'
+import { createLogger } from './actors/logger.js'
+import { startServer } from './http/server.js'
 
-await runSeedExample()
+const logger = createLogger((process.env.HARMONIA_LOG_LEVEL as never) ?? 'info')
+const server = await startServer({ logger, graceMs: Number(process.env.HARMONIA_GRACE_MS ?? 10_000) })
+const where = process.env.DATABASE_URL ? 'Postgres (DATABASE_URL)' : `PGlite in ${process.env.HARMONIA_DATA_DIR ?? './.harmonia'}`
+logger.info(`harmonia listening on ${server.url} (database: ${server.harmonia.storeKind}, ${where})`)
+process.stdout.write(`Harmonia listening on ${server.url} — database: ${where}\n`)
+
+let stopping = false
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return
+    stopping = true
+    logger.info(`received ${signal}: shutting down`)
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error('shutdown failed', { error: String(error) })
+        process.exit(1)
+      },
+    )
+  })
+}

@@ -1,0 +1,44 @@
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { readJson } from '../body.js'
+import { parseWith } from '../../model/template.js'
+import { listQuery, objectBody, queryStatus, type RouteDeps } from './common.js'
+
+const StartExecutionBody = v.object({
+  workflow_id: v.pipe(v.string('workflow_id must be a string'), v.uuid('workflow_id must be a UUID')),
+  input: v.optional(v.unknown()),
+  version: v.optional(v.pipe(v.number('version must be a number'), v.integer('version must be an integer'), v.minValue(1))),
+  metadata: v.optional(v.record(v.string(), v.unknown(), 'metadata must be an object')),
+})
+
+/** `/executions` (API.md "Executions"). */
+export function executionRoutes({ harmonia, limits }: RouteDeps) {
+  return new Hono()
+    .post('/', async (c) => {
+      const body = parseWith(StartExecutionBody, objectBody(await readJson(c, limits)))
+      const request = {
+        workflow_id: body.workflow_id,
+        ...(body.input !== undefined ? { input: body.input } : {}),
+        ...(body.version !== undefined ? { version: body.version } : {}),
+        ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
+      }
+      return c.json(await harmonia.startExecution(request), 201)
+    })
+    .get('/', async (c) => {
+      const status = queryStatus(c)
+      const workflowId = c.req.query('workflow_id')
+      return c.json(
+        await harmonia.listExecutions({
+          ...listQuery(c),
+          ...(status ? { status } : {}),
+          ...(workflowId ? { workflow_id: workflowId } : {}),
+        }),
+      )
+    })
+    .get('/:id', async (c) => c.json(await harmonia.getExecution(c.req.param('id'))))
+    .post('/:id/cancel', async (c) => c.json(await harmonia.cancelExecution(c.req.param('id')), 202))
+    .post('/:id/pause', async (c) => c.json(await harmonia.pauseExecution(c.req.param('id')), 202))
+    .post('/:id/resume', async (c) => c.json(await harmonia.resumeExecution(c.req.param('id')), 202))
+    .post('/:id/rerun', async (c) => c.json(await harmonia.rerunFailed(c.req.param('id')), 201))
+    .get('/:id/history', async (c) => c.json(await harmonia.getExecutionHistory(c.req.param('id'))))
+}

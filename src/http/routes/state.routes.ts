@@ -1,0 +1,33 @@
+import { Hono } from 'hono'
+import * as v from 'valibot'
+import { readJson } from '../body.js'
+import { parseWith } from '../../model/template.js'
+import { listQuery, objectBody, type RouteDeps } from './common.js'
+
+const SaveStateBody = v.object({ state: v.record(v.string(), v.unknown(), 'state must be a JSON object') })
+const CheckpointBody = v.object({ execution_id: v.pipe(v.string('execution_id must be a string'), v.uuid('execution_id must be a UUID')) })
+
+/** `/state` (API.md "State and checkpoints"). */
+export function stateRoutes({ harmonia, limits }: RouteDeps) {
+  return new Hono()
+    .get('/:executionId', async (c) => c.json(await harmonia.loadState(c.req.param('executionId'))))
+    .put('/:executionId', async (c) => {
+      const body = parseWith(SaveStateBody, objectBody(await readJson(c, limits)))
+      return c.json(await harmonia.saveState(c.req.param('executionId'), body.state))
+    })
+}
+
+/** `/checkpoints` (API.md "State and checkpoints"). */
+export function checkpointRoutes({ harmonia, limits }: RouteDeps) {
+  return new Hono()
+    .post('/', async (c) => {
+      const body = parseWith(CheckpointBody, objectBody(await readJson(c, limits)))
+      return c.json(await harmonia.createCheckpoint(body.execution_id), 201)
+    })
+    .get('/', async (c) => {
+      const executionId = c.req.query('execution_id')
+      return c.json(await harmonia.listCheckpoints({ ...listQuery(c), ...(executionId ? { execution_id: executionId } : {}) }))
+    })
+    .get('/:id', async (c) => c.json(await harmonia.getCheckpoint(c.req.param('id'))))
+    .post('/:id/restore', async (c) => c.json(await harmonia.restoreFromCheckpoint(c.req.param('id')), 201))
+}

@@ -1,0 +1,80 @@
+import type { AddressInfo } from 'node:net'
+import { serve, upgradeWebSocket } from '@hono/node-server'
+import { WebSocketServer } from 'ws'
+import { createLogger, type Logger } from '../actors/logger.js'
+import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../harmonia.js'
+import { createApp } from './app.js'
+
+export type ServerOptions = {
+  /** An engine to serve; otherwise one is created from `harmoniaOptions`. */
+  harmonia?: Harmonia
+  harmoniaOptions?: HarmoniaOptions
+  /** Default HARMONIA_PORT, PORT, else 8007; 0 picks a free port. */
+  port?: number
+  hostname?: string
+  /** Bearer tokens (default: HARMONIA_API_TOKENS, comma-separated). */
+  tokens?: string[]
+  /** Body limit in bytes (default 1 MiB, or HARMONIA_BODY_LIMIT). */
+  bodyLimit?: number
+  logger?: Logger
+  /** How long a graceful close waits for running executions to finish, ms (default 10 s). */
+  graceMs?: number
+}
+
+export type RunningServer = { url: string; port: number; harmonia: Harmonia; close(): Promise<void> }
+
+const envPort = () => Number(process.env.HARMONIA_PORT ?? process.env.PORT ?? 8007)
+const envTokens = () =>
+  (process.env.HARMONIA_API_TOKENS ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+
+/** Starts Harmonia's HTTP server: REST, SSE and WebSocket on one port. */
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger()
+  const harmonia = options.harmonia ?? (await createHarmonia({ logger, ...options.harmoniaOptions }))
+  const wss = new WebSocketServer({ noServer: true })
+  let listening = 0
+  const app = createApp({
+    harmonia,
+    tokens: options.tokens ?? envTokens(),
+    limits: { maxBytes: options.bodyLimit ?? Number(process.env.HARMONIA_BODY_LIMIT ?? 1024 * 1024) },
+    logger,
+    upgradeWebSocket,
+    get port() {
+      return listening
+    },
+    ready: async () => {
+      await harmonia.listWorkflows({ limit: 1 })
+      return true
+    },
+  })
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve(
+      { fetch: app.fetch, port: options.port ?? envPort(), hostname: options.hostname ?? '0.0.0.0', websocket: { server: wss } },
+      () => resolve(s),
+    )
+  })
+  listening = (server.address() as AddressInfo).port
+  const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : '127.0.0.1'
+  let closing: Promise<void> | null = null
+  return {
+    url: `http://${host}:${listening}`,
+    port: listening,
+    harmonia,
+    close() {
+      closing ??= (async () => {
+        // Stop accepting, let running executions settle for a grace period, then stop the engine: what has not
+        // finished is resumed by the next start (the crash suite covers the same without the grace).
+        await new Promise<void>((resolve) => server.close(() => resolve()))
+        const deadline = Date.now() + (options.graceMs ?? 10_000)
+        while (harmonia.activeExecutions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        for (const client of wss.clients) client.close(1001, 'server shutting down')
+        wss.close()
+        if (!options.harmonia) await harmonia.close()
+      })()
+      return closing
+    },
+  }
+}
