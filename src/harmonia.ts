@@ -114,7 +114,7 @@ function requireId(kind: string, id: string): void {
 
 /** The one facade every entry point uses (DESIGN.md "One facade"): embedding code, HTTP routes, the CLI. */
 export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Harmonia> {
-  const store = options.store ?? (await openStore(options.database ?? process.env.DATABASE_URL))
+  const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
   const harmonia = createHarmoniaSync(options, store)
   if (options.recover ?? true) await harmonia.recover()
   return harmonia
