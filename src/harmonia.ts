@@ -13,7 +13,7 @@ import type { Checkpoint, CheckpointRecord, StateRecord, Store, TemplateRecord, 
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from './errors.js'
 import type { CarriedTask } from './machines/execution.machine.js'
 import { DEFAULT_MAX_TASKS, type InputField, type WorkflowDefinition } from './model/definition.js'
-import { InstantiateBodySchema, parseWith, substituteParams, TemplateBodySchema } from './model/template.js'
+import { InstantiateBodySchema, paramReferences, parseWith, substituteParams, TemplateBodySchema } from './model/template.js'
 import { metricsOf, type ExecutionHistory } from './model/history.js'
 import type { ExecutionEvent } from './model/events.js'
 import { isUuid, uuidv7 } from './model/ids.js'
@@ -381,6 +381,12 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
         }
         throw error
       })
+      const undeclared = [...paramReferences(workflow.definition)].filter(([name]) => !Object.hasOwn(parsed.parameters, name))
+      if (undeclared.length > 0) {
+        throw new ValidationError(
+          undeclared.map(([name, at]) => ({ path: `parameters.${name}`, message: `the workflow uses \${params.${name}} (at ${at}) but the template does not declare it` })),
+        )
+      }
       const record: TemplateRecord = {
         template_id: uuidv7(),
         name: parsed.name,
@@ -414,6 +420,10 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       if (!template) throw new NotFoundError('template', templateId)
       assertStorable(body, '')
       const parsed = parseWith(InstantiateBodySchema, body ?? {})
+      const unknown = Object.keys(parsed.parameter_values).filter((name) => !Object.hasOwn(template.parameters, name))
+      if (unknown.length > 0) {
+        throw new ValidationError(unknown.map((name) => ({ path: `parameter_values.${name}`, message: `the template has no parameter ${name}` })))
+      }
       const values = resolveExecutionInput(template.parameters as Record<string, InputField>, parsed.parameter_values, 'parameter_values')
       const source = await workflowRecord(template.workflow_definition_id, template.version)
       const definition = substituteParams(source.definition, values) as WorkflowDefinition

@@ -29,6 +29,19 @@ export function parseWith<S extends v.GenericSchema>(schema: S, body: unknown): 
   )
 }
 
+/** Every `${params.<name>}` referenced anywhere in `value`, with the first path it appears at. */
+export function paramReferences(value: unknown, path = ''): Map<string, string> {
+  const found = new Map<string, string>()
+  const walk = (v: unknown, at: string) => {
+    if (typeof v === 'string') {
+      for (const m of v.matchAll(new RegExp(PARAM.source, 'g'))) if (!found.has(m[1]!)) found.set(m[1]!, at)
+    } else if (Array.isArray(v)) v.forEach((item, i) => walk(item, `${at}[${i}]`))
+    else if (v !== null && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, at ? `${at}.${k}` : k)
+  }
+  walk(value, path)
+  return found
+}
+
 const PARAM = /\$\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}/g
 const ONLY_PARAM = /^\$\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}$/
 
