@@ -545,6 +545,11 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     /** Deletes finished executions that ended more than `olderThanSeconds` ago (what `retention` does periodically). */
     purgeExecutions: (query: { olderThanSeconds: number }) => purge(query.olderThanSeconds),
 
+    /** Every execution's events as they are committed (live only, no replay). Returns the function that unsubscribes. */
+    subscribeAll(listener: (event: ExecutionEvent) => void): () => void {
+      return journal.listenAll(listener)
+    },
+
     /** Executions with a live actor in this process. */
     get activeExecutions(): number {
       return supervisor.liveCount

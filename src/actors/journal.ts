@@ -55,6 +55,7 @@ const TASK_END = new Set(['task_completed', 'task_failed', 'task_canceled', 'tas
 export function createJournal(deps: { store: Store; now: () => number; logger: Logger }) {
   const views = new Map<string, View>()
   const listeners = new Map<string, Set<EventListener>>()
+  const everyListeners = new Set<EventListener>()
   let pending = emptyPending()
   let inFlight: Promise<void> | null = null
   let stampMs = NaN
@@ -73,8 +74,8 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
   function publish(events: ExecutionEvent[]): void {
     for (const event of events) {
       const set = listeners.get(event.execution_id)
-      if (!set) continue
-      for (const listener of set) {
+      const all = set ? [...set, ...everyListeners] : everyListeners
+      for (const listener of all) {
         try {
           listener(event)
         } catch (error) {
@@ -321,6 +322,11 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     isOpen: (executionId: string) => views.has(executionId),
     /** The in-memory rows of a live execution (uncommitted changes included): for the runtime, never for readers. */
     view: (executionId: string) => views.get(executionId)?.execution,
+    /** Every committed event of every execution (live only), for dashboards. */
+    listenAll(listener: EventListener): () => void {
+      everyListeners.add(listener)
+      return () => everyListeners.delete(listener)
+    },
     listen(executionId: string, listener: EventListener): () => void {
       let set = listeners.get(executionId)
       if (!set) {

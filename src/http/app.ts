@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import { streamSSE } from 'hono/streaming'
 import type { UpgradeWebSocket } from 'hono/ws'
 import type { Harmonia } from '../harmonia.js'
+import type { ExecutionEvent } from '../model/events.js'
 import { bearerAuth } from './auth.js'
 import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js'
 import { executionEvents, resumeAfter } from './events.js'
@@ -72,6 +73,43 @@ export function createApp(options: AppOptions) {
   })
   app.route('/api', api)
   app.route('/api/v1', api)
+
+  // Every execution's events, live, for dashboards: no replay, no end.
+  app.get('/events/executions', (c) =>
+    streamSSE(c, async (stream) => {
+      const queue: ExecutionEvent[] = []
+      let wake: (() => void) | null = null
+      let open = true
+      const unsubscribe = harmonia.subscribeAll((event) => {
+        queue.push(event)
+        wake?.()
+      })
+      stream.onAbort(() => {
+        open = false
+        wake?.()
+      })
+      const keepAlive = setInterval(() => {
+        stream.write(': keep-alive\n\n').catch(() => {
+          open = false
+          wake?.()
+        })
+      }, options.keepAliveMs ?? 15_000)
+      try {
+        await stream.write(': connected\n\n')
+        while (open) {
+          while (queue.length > 0) {
+            const event = queue.shift()!
+            await stream.writeSSE({ id: `${event.execution_id}:${event.seq}`, event: event.type, data: JSON.stringify(event) })
+          }
+          if (open) await new Promise<void>((resolve) => (wake = resolve))
+          wake = null
+        }
+      } finally {
+        clearInterval(keepAlive)
+        unsubscribe()
+      }
+    }),
+  )
 
   app.get('/events/executions/:id', async (c) => {
     const id = c.req.param('id')

@@ -10,9 +10,9 @@ import { deferred, until } from '../support/async.js'
 
 let server: RunningServer
 let harmonia: Harmonia
-let gates: Map<string, ReturnType<typeof deferred>>
+let gates: Map<string, ReturnType<typeof deferred<void>>>
 const gate = (name: string) => {
-  if (!gates.has(name)) gates.set(name, deferred())
+  if (!gates.has(name)) gates.set(name, deferred<void>())
   return gates.get(name)!
 }
 
@@ -141,5 +141,24 @@ describe('WebSocket', () => {
     const tail = collect(`${server.url.replace('http', 'ws')}/ws/executions/${run.execution_id}?after=4`)
     expect(await tail.closed).toBe(1000)
     expect(tail.events.map((e) => e.seq)).toEqual([5, 6])
+  })
+})
+
+describe('all executions', () => {
+  it('GET /events/executions streams every execution’s events live', async () => {
+    const res = await fetch(`${server.url}/events/executions`)
+    expect(res.headers.get('content-type')).toContain('text/event-stream')
+    const seen: ExecutionEvent[] = []
+    const reading = readSse(res, (e) => {
+      seen.push(e.data)
+      return seen.filter((x) => x.type === 'workflow_completed').length === 2
+    })
+    // Give the stream a moment to register before anything happens.
+    await new Promise((r) => setTimeout(r, 50))
+    const a = await chainOf(1)
+    const b = await chainOf(1)
+    gate('s0').resolve()
+    expect(await reading).toBe('stopped')
+    expect(new Set(seen.map((e) => e.execution_id))).toEqual(new Set([a.execution_id, b.execution_id]))
   })
 })
