@@ -74,3 +74,7 @@ console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`)
 console.log('')
 const { durableBench } = await import('./durable.js')
 await durableBench()
+
+console.log('')
+const { httpBench } = await import('./http.js')
+await httpBench()
