@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net'
 import { serve, upgradeWebSocket } from '@hono/node-server'
+import { createWebSocketInspector } from '@statelyai/inspect'
 import { WebSocketServer } from 'ws'
 import { createLogger, type Logger } from '../actors/logger.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../harmonia.js'
@@ -33,7 +34,10 @@ const envTokens = () =>
 /** Starts Harmonia's HTTP server: REST, SSE and WebSocket on one port. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger()
-  const harmonia = options.harmonia ?? (await createHarmonia({ logger, ...options.harmoniaOptions }))
+  // HARMONIA_INSPECT=ws://host:port attaches the Stately inspector to every execution and task actor.
+  const inspector = process.env.HARMONIA_INSPECT ? createWebSocketInspector({ url: process.env.HARMONIA_INSPECT }) : undefined
+  const harmonia =
+    options.harmonia ?? (await createHarmonia({ logger, ...(inspector ? { inspect: inspector.inspect } : {}), ...options.harmoniaOptions }))
   const wss = new WebSocketServer({ noServer: true })
   let listening = 0
   const app = createApp({
@@ -73,6 +77,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         for (const client of wss.clients) client.close(1001, 'server shutting down')
         wss.close()
         if (!options.harmonia) await harmonia.close()
+        inspector?.stop()
       })()
       return closing
     },
