@@ -28,6 +28,8 @@ export type AppOptions = {
   version?: string
   /** Is the database reachable? (for /ready) */
   ready?: () => Promise<boolean>
+  /** The Hermes registration, when HERMES_URL is set (reported by /health). */
+  hermes?: () => { registered: boolean } | undefined
   /** Keep-alive comment interval for SSE, ms (default 15 s). */
   keepAliveMs?: number
 }
@@ -57,16 +59,18 @@ export function createApp(options: AppOptions) {
   app.notFound((c) => problem(c, toProblem(new HttpError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`))))
   app.use('*', bearerAuth(options.tokens ?? []))
 
-  app.get('/health', (c) =>
-    c.json({
+  app.get('/health', (c) => {
+    const hermes = options.hermes?.()
+    return c.json({
       status: 'healthy',
       component: 'harmonia',
       version,
       port: options.port ?? null,
       database: harmonia.storeKind,
       active_executions: harmonia.activeExecutions,
-    }),
-  )
+      ...(hermes ? { registered: hermes.registered } : {}),
+    })
+  })
   app.get('/ready', async (c) => {
     const ok = options.ready ? await options.ready().catch(() => false) : true
     return c.json({ ready: ok, component: 'harmonia', database: harmonia.storeKind }, ok ? 200 : 503)

@@ -5,6 +5,9 @@ import { WebSocketServer } from 'ws'
 import { createLogger, type Logger } from '../actors/logger.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../harmonia.js'
 import { createApp } from './app.js'
+import { startHermes, type Hermes } from './hermes.js'
+
+const VERSION = '0.1.0'
 
 export type ServerOptions = {
   /** An engine to serve; otherwise one is created from `harmoniaOptions`. */
@@ -18,6 +21,8 @@ export type ServerOptions = {
   /** Body limit in bytes (default 1 MiB, or HARMONIA_BODY_LIMIT). */
   bodyLimit?: number
   logger?: Logger
+  /** Hermes registry to register with (default HERMES_URL). */
+  hermesUrl?: string
   /** How long a graceful close waits for running executions to finish, ms (default 10 s). */
   graceMs?: number
 }
@@ -40,6 +45,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.harmonia ?? (await createHarmonia({ logger, ...(inspector ? { inspect: inspector.inspect } : {}), ...options.harmoniaOptions }))
   const wss = new WebSocketServer({ noServer: true })
   let listening = 0
+  let hermesState: Hermes | undefined
   const app = createApp({
     harmonia,
     tokens: options.tokens ?? envTokens(),
@@ -49,6 +55,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     get port() {
       return listening
     },
+    hermes: () => hermesState,
     ready: async () => {
       await harmonia.listWorkflows({ limit: 1 })
       return true
@@ -61,6 +68,9 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     )
   })
   listening = (server.address() as AddressInfo).port
+  const hermesUrl = options.hermesUrl ?? process.env.HERMES_URL
+  const hermes = hermesUrl ? startHermes({ url: hermesUrl, port: listening, version: VERSION, logger }) : undefined
+  hermesState = hermes
   const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : '127.0.0.1'
   let closing: Promise<void> | null = null
   return {
@@ -72,6 +82,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         // Stop accepting, let running executions settle for a grace period, then stop the engine: what has not
         // finished is resumed by the next start (the crash suite covers the same without the grace).
         await new Promise<void>((resolve) => server.close(() => resolve()))
+        await hermes?.stop()
         const deadline = Date.now() + (options.graceMs ?? 10_000)
         while (harmonia.activeExecutions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
         for (const client of wss.clients) client.close(1001, 'server shutting down')
