@@ -45,7 +45,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     options.harmonia ?? (await createHarmonia({ logger, ...(inspector ? { inspect: inspector.inspect } : {}), ...options.harmoniaOptions }))
   const wss = new WebSocketServer({ noServer: true })
   let listening = 0
-  let hermesState: Hermes | undefined
+  const hermesRef: { current?: Hermes } = {}
   const app = createApp({
     harmonia,
     tokens: options.tokens ?? envTokens(),
@@ -55,7 +55,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     get port() {
       return listening
     },
-    hermes: () => hermesState,
+    hermes: () => hermesRef.current,
     ready: async () => {
       await harmonia.listWorkflows({ limit: 1 })
       return true
@@ -70,7 +70,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   listening = (server.address() as AddressInfo).port
   const hermesUrl = options.hermesUrl ?? process.env.HERMES_URL
   const hermes = hermesUrl ? startHermes({ url: hermesUrl, port: listening, version: VERSION, logger }) : undefined
-  hermesState = hermes
+  hermesRef.current = hermes
   const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : '127.0.0.1'
   let closing: Promise<void> | null = null
   return {
