@@ -19,12 +19,10 @@ import {
 import type {
   Checkpoint,
   CommitBatch,
-  NewExecution,
   RecoveryRecord,
   Store,
   TaskRow,
   TemplateRecord,
-  TimerRow,
   WorkflowRecord,
 } from './store.js'
 
@@ -34,14 +32,11 @@ import type {
  * Bulk writes pass a whole list of rows as ONE text parameter read by `json_to_recordset`: the SQL text is the same
  * whatever the number of rows, the bind-parameter limit never applies, no driver has to serialise arrays (postgres.js
  * under drizzle cannot send a timestamptz[]), and each jsonb value arrives exactly as JSON (a string stays a string).
- * Lists are still cut into chunks of `CHUNK` rows to bound statement size. Measured on both drivers, json_to_recordset
- * was as fast as unnest() of arrays and faster than multi-row VALUES.
+ * A tick's writes go as ONE statement (commitStatement), whatever the number of rows. Measured on both drivers,
+ * json_to_recordset was as fast as unnest() of arrays and faster than multi-row VALUES.
  *
  * Times are ISO-8601 UTC strings with milliseconds on the port and `timestamptz(3)` in the tables.
  */
-
-/** Rows per bulk statement. */
-export const CHUNK = 5_000
 
 /** How long a claim holds an execution before another node may take it (DESIGN.md "The road ahead"). */
 const LEASE = sql`now() + interval '30 seconds'`
@@ -155,7 +150,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
 
     executions: {
       async create(execution, init) {
-        await db.transaction(async (tx) => insertCreated(tx, [{ execution, ...init }]))
+        await commitStatement(db, { creates: [{ execution, ...init }], executions: [], tasks: [], events: [], timersSet: [], timersCleared: [], states: [] })
       },
 
       async get(executionId) {
@@ -232,7 +227,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
       },
 
       async put(record) {
-        await upsertStates(db, [record])
+        await commitStatement(db, { creates: [], executions: [], tasks: [], events: [], timersSet: [], timersCleared: [], states: [record] })
       },
     },
 
@@ -473,39 +468,6 @@ function sqlState(error: unknown): string | undefined {
   return undefined
 }
 
-/** New executions with their task rows (in definition order), timers and state: a fixed number of statements. */
-async function insertCreated(tx: DbExecutor, list: NewExecution[]): Promise<void> {
-  const rows = list.map(({ execution, owner, epoch }) => ({
-    executionId: execution.execution_id,
-    workflowId: execution.workflow_id,
-    workflowVersion: execution.workflow_version,
-    status: execution.status,
-    input: execution.input,
-    output: execution.output ?? null,
-    error: execution.error,
-    metadata: execution.metadata,
-    restoredFrom: execution.restored_from,
-    startTime: toDate(execution.start_time),
-    endTime: toDate(execution.end_time),
-    owner,
-    leaseExpiresAt: LEASE,
-    epoch,
-  }))
-  for (const part of chunks(rows)) await tx.insert(executions).values(part)
-  const tasks = list.flatMap(({ execution }) =>
-    Object.values(execution.task_executions).map((task, position) =>
-      taskRecord(execution.execution_id, { ...task, snapshot: null, skip: null }, position),
-    ),
-  )
-  for (const part of chunks(tasks)) await upsertTasks(tx, part)
-  const timerRows = list.flatMap(({ execution, timers }) => timers.map((t) => ({ ...t, execution_id: execution.execution_id })))
-  for (const part of chunks(timerRows)) await upsertTimers(tx, part)
-  const now = new Date().toISOString()
-  const states = list
-    .filter((c) => Object.keys(c.state).length > 0)
-    .map((c) => ({ execution_id: c.execution.execution_id, state: c.state, updated_at: now }))
-  for (const part of chunks(states)) await upsertStates(tx, part)
-}
 
 type TaskRecord = {
   execution_id: string
@@ -542,43 +504,8 @@ function taskRecord(executionId: string, row: TaskRow, position: number | null):
   }
 }
 
-/** Whole task rows, inserted or replaced (the position of an existing row never changes). */
-async function upsertTasks(tx: DbExecutor, rows: TaskRecord[]): Promise<void> {
-  if (rows.length === 0) return
-  await tx.execute(sql`
-    INSERT INTO task_executions
-      (execution_id, task_id, position, status, attempts, retries, input, output, error, start_time, end_time, snapshot, skip)
-    SELECT v.execution_id, v.task_id, coalesce(v.position, ${LATE_POSITION}::int), v.status, v.attempts, v.retries,
-      v.input, v.output, v.error, v.start_time, v.end_time, v.snapshot, v.skip
-    FROM json_to_recordset(${JSON.stringify(rows)}::text::json) AS v(
-      execution_id uuid, task_id text, position int, status task_status, attempts int, retries int,
-      input jsonb, output jsonb, error jsonb, start_time timestamptz, end_time timestamptz, snapshot jsonb, skip text)
-    ON CONFLICT (execution_id, task_id) DO UPDATE SET
-      status = excluded.status, attempts = excluded.attempts, retries = excluded.retries, input = excluded.input,
-      output = excluded.output, error = excluded.error, start_time = excluded.start_time, end_time = excluded.end_time,
-      snapshot = excluded.snapshot, skip = excluded.skip`)
-}
 
-async function upsertTimers(tx: DbExecutor, list: TimerRow[]): Promise<void> {
-  if (list.length === 0) return
-  await tx.execute(sql`
-    INSERT INTO timers (execution_id, key, due_at)
-    SELECT v.execution_id, v.key, v.due_at
-    FROM json_to_recordset(${JSON.stringify(list)}::text::json) AS v(execution_id uuid, key text, due_at timestamptz)
-    ON CONFLICT (execution_id, key) DO UPDATE SET due_at = excluded.due_at`)
-}
 
-async function upsertStates(
-  tx: DbExecutor,
-  list: Array<{ execution_id: string; state: Record<string, unknown>; updated_at: string }>,
-): Promise<void> {
-  if (list.length === 0) return
-  await tx.execute(sql`
-    INSERT INTO execution_state (execution_id, state, updated_at)
-    SELECT v.execution_id, v.state, v.updated_at
-    FROM json_to_recordset(${JSON.stringify(list)}::text::json) AS v(execution_id uuid, state jsonb, updated_at timestamptz)
-    ON CONFLICT (execution_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at`)
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // recovery
@@ -808,9 +735,6 @@ function toIso(value: Date | string | null): string | null {
   return typeof value === 'string' ? value : value.toISOString()
 }
 
-function toDate(iso: string | null): Date | null {
-  return iso === null ? null : new Date(iso)
-}
 
 /** A timestamptz formatted by Postgres exactly as `Date.prototype.toISOString()` does. */
 function isoText(column: SQL): SQL {
@@ -825,10 +749,6 @@ function containing(text: string): string {
 /** Rows of a raw `execute`: postgres.js returns an array, PGlite `{ rows }`. */
 function rowsOf<T>(result: unknown): T[] {
   return Array.isArray(result) ? (result as T[]) : (result as { rows: T[] }).rows
-}
-
-function* chunks<T>(list: readonly T[], size = CHUNK): Generator<T[]> {
-  for (let i = 0; i < list.length; i += size) yield list.slice(i, i + size)
 }
 
 /** The last item for each key, in the order keys first appeared. */
