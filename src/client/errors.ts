@@ -54,7 +54,9 @@ export async function problemOf(response: Response): Promise<Problem> {
     return { type: 'about:blank', title: fallbackTitle, status: response.status, ...(text ? { detail: text.slice(0, 500) } : {}) }
   }
   const errors = Array.isArray(body.errors)
-    ? body.errors.filter(isObject).map((e) => ({ path: String(e.path ?? ''), message: String(e.message ?? '') }))
+    ? body.errors
+        .filter(isObject)
+        .map((e) => ({ path: typeof e.path === 'string' ? e.path : '', message: typeof e.message === 'string' ? e.message : '' }))
     : undefined
   return {
     ...body,

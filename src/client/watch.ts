@@ -23,8 +23,10 @@ const isTerminal = (type: string): boolean => (TERMINAL_EVENT_TYPES as readonly 
 /** Statuses worth another try: the server restarting, a proxy in between, rate limits. */
 const retryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500
 
+/** Rejects with the signal's reason (whatever the caller aborted with, as fetch does). */
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort reason, as given
     if (signal?.aborted) return reject(signal.reason)
     const timer = setTimeout(() => {
       signal?.removeEventListener('abort', onAbort)
@@ -32,6 +34,7 @@ const sleep = (ms: number, signal?: AbortSignal) =>
     }, ms)
     const onAbort = () => {
       clearTimeout(timer)
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the abort reason, as given
       reject(signal?.reason)
     }
     signal?.addEventListener('abort', onAbort, { once: true })
@@ -42,7 +45,11 @@ const sleep = (ms: number, signal?: AbortSignal) =>
  * resumed with `Last-Event-ID` (bounded retries with exponential backoff); the iteration ends after the terminal event.
  * Breaking out of the loop closes the connection.
  */
-export async function* watchExecution(transport: Transport, executionId: string, options: WatchOptions = {}): AsyncGenerator<ExecutionEvent> {
+export async function* watchExecution(
+  transport: Transport,
+  executionId: string,
+  options: WatchOptions = {},
+): AsyncGenerator<ExecutionEvent> {
   const { maxRetries = 8, initialDelayMs = 250, maxDelayMs = 5_000, signal } = options
   const path = `/events/executions/${seg(executionId)}`
   let last = options.after ?? 0

@@ -1,3 +1,4 @@
+import type { Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve, upgradeWebSocket } from '@hono/node-server'
 import { createWebSocketInspector } from '@statelyai/inspect'
@@ -81,12 +82,17 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       closing ??= (async () => {
         // Stop accepting, let running executions settle for a grace period, then stop the engine: what has not
         // finished is resumed by the next start (the crash suite covers the same without the grace).
-        await new Promise<void>((resolve) => server.close(() => resolve()))
+        const http = server as unknown as HttpServer
+        const closed = new Promise<void>((resolve) => http.close(() => resolve()))
+        http.closeIdleConnections()
         await hermes?.stop()
         const deadline = Date.now() + (options.graceMs ?? 10_000)
         while (harmonia.activeExecutions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        // Open event streams and keep-alive sockets would hold the server open: end them after the grace period.
         for (const client of wss.clients) client.close(1001, 'server shutting down')
         wss.close()
+        http.closeAllConnections()
+        await closed
         if (!options.harmonia) await harmonia.close()
         inspector?.stop()
       })()

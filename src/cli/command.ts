@@ -1,0 +1,73 @@
+import type { HarmoniaClient } from '../client/index.js'
+import type { Style } from './format.js'
+import { UsageError, type Io } from './io.js'
+
+/** An option as node:util parseArgs takes it, plus what help shows. */
+export type OptionDef = { type: 'string' | 'boolean'; short?: string; multiple?: boolean; value?: string; help: string }
+export type Options = Record<string, OptionDef>
+export type Values = Record<string, string | boolean | string[] | undefined>
+
+export type CommandContext = {
+  io: Io
+  /** The positional arguments after the command's words. */
+  args: string[]
+  values: Values
+  /** The server selected by --url/HARMONIA_URL and --token/HARMONIA_TOKEN. */
+  url: string
+  token: string | undefined
+  client: () => HarmoniaClient
+  style: Style
+}
+
+/** One command: its words (`executions get`), usage, options and what it does. Resolves with the exit code. */
+export type Command = {
+  name: string
+  args: string
+  summary: string
+  details?: string
+  options?: Options
+  /** How many positional arguments it takes. */
+  arity: [min: number, max: number]
+  run(ctx: CommandContext): Promise<number>
+}
+
+/** Options every command accepts. */
+export const GLOBAL_OPTIONS: Options = {
+  url: { type: 'string', value: '<url>', help: 'server URL (env HARMONIA_URL, default http://127.0.0.1:8007)' },
+  token: { type: 'string', value: '<token>', help: 'bearer token (env HARMONIA_TOKEN)' },
+  help: { type: 'boolean', short: 'h', help: 'show help' },
+}
+
+export const JSON_OPTION: Options = { json: { type: 'boolean', help: 'print the raw JSON the server returned' } }
+export const PAGE_OPTIONS: Options = {
+  limit: { type: 'string', value: '<n>', help: 'at most n items (default 50, max 1000)' },
+  offset: { type: 'string', value: '<n>', help: 'skip the first n items' },
+  filter: { type: 'string', value: '<text>', help: 'only items whose name contains text' },
+}
+
+export const str = (values: Values, name: string): string | undefined => {
+  const value = values[name]
+  return typeof value === 'string' ? value : undefined
+}
+export const bool = (values: Values, name: string): boolean => values[name] === true
+export const list = (values: Values, name: string): string[] => {
+  const value = values[name]
+  return Array.isArray(value) ? value : typeof value === 'string' ? [value] : []
+}
+
+/** A whole-number option, or a usage error naming it. */
+export function int(values: Values, name: string, min = 0): number | undefined {
+  const raw = str(values, name)
+  if (raw === undefined) return undefined
+  if (!/^\d+$/.test(raw) || Number(raw) < min)
+    throw new UsageError(`--${name} must be a whole number${min > 0 ? ` ≥ ${min}` : ''}, got "${raw}"`)
+  return Number(raw)
+}
+
+/** The list query of PAGE_OPTIONS. */
+export function pageQuery(values: Values): { limit?: number; offset?: number; filter?: string } {
+  const limit = int(values, 'limit', 1)
+  const offset = int(values, 'offset')
+  const filter = str(values, 'filter')
+  return { ...(limit !== undefined ? { limit } : {}), ...(offset !== undefined ? { offset } : {}), ...(filter ? { filter } : {}) }
+}

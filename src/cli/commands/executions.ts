@@ -1,0 +1,147 @@
+import type { Execution } from '../../client/index.js'
+import { EXECUTION_STATUSES, type ExecutionStatus } from '../../model/status.js'
+import { bool, JSON_OPTION, PAGE_OPTIONS, pageQuery, str, type Command, type CommandContext } from '../command.js'
+import { formatDuration, formatTable, formatTime, prettyJson } from '../format.js'
+import { EXIT, UsageError } from '../io.js'
+import { boardOf, eventLine, renderBoard } from '../watch-view.js'
+import { watchExecution } from '../watch.js'
+import { showing } from './workflows.js'
+
+const durationOf = (e: Pick<Execution, 'start_time' | 'end_time'>) =>
+  e.start_time && e.end_time ? formatDuration(Date.parse(e.end_time) - Date.parse(e.start_time)) : '-'
+
+/** A command that sends pause/resume/cancel and prints the status it leads to. */
+function commandFor(verb: 'cancel' | 'pause' | 'resume', summary: string): Command {
+  return {
+    name: `executions ${verb}`,
+    args: '<execution_id>',
+    summary,
+    options: JSON_OPTION,
+    arity: [1, 1],
+    async run(ctx) {
+      const client = ctx.client()
+      const send = { cancel: client.cancelWorkflow, pause: client.pauseWorkflow, resume: client.resumeWorkflow }[verb]
+      const execution = await send(ctx.args[0]!)
+      ctx.io.stdout.write(
+        bool(ctx.values, 'json')
+          ? `${prettyJson(execution)}\n`
+          : `execution ${execution.execution_id} ${ctx.style.status(execution.status)}\n`,
+      )
+      return EXIT.ok
+    },
+  }
+}
+
+function printExecution(ctx: CommandContext, e: Execution): void {
+  const lines = [
+    `execution ${e.execution_id}`,
+    `  workflow:  ${e.workflow_id} v${e.workflow_version}`,
+    `  status:    ${ctx.style.status(e.status)}`,
+    `  started:   ${formatTime(e.start_time)}`,
+    `  ended:     ${formatTime(e.end_time)}${e.end_time ? ` (${durationOf(e)})` : ''}`,
+    ...(e.restored_from ? [`  restored from checkpoint ${e.restored_from}`] : []),
+    ...(Object.keys(e.input).length > 0 ? [`  input:     ${JSON.stringify(e.input)}`] : []),
+    ...(e.output !== null && e.output !== undefined ? [`  output:    ${JSON.stringify(e.output)}`] : []),
+    ...(e.error ? [`  error:     ${e.error.message}${e.error.code ? ` (${e.error.code})` : ''}`] : []),
+    '',
+    // The board's table without its heading (the heading repeats the id and status shown above).
+    ...renderBoard(boardOf(e), ctx.style, Date.now()).slice(1),
+  ]
+  ctx.io.stdout.write(`${lines.join('\n')}\n`)
+}
+
+export const executionCommands: Command[] = [
+  {
+    name: 'executions list',
+    args: '',
+    summary: 'list executions, newest first',
+    options: {
+      status: { type: 'string', value: '<status>', help: `only this status (${EXECUTION_STATUSES.join(', ')})` },
+      'workflow-id': { type: 'string', value: '<id>', help: 'only executions of this workflow' },
+      ...PAGE_OPTIONS,
+      ...JSON_OPTION,
+    },
+    arity: [0, 0],
+    async run(ctx) {
+      const status = str(ctx.values, 'status')
+      if (status !== undefined && !(EXECUTION_STATUSES as readonly string[]).includes(status)) {
+        throw new UsageError(`--status must be one of ${EXECUTION_STATUSES.join(', ')}, got "${status}"`)
+      }
+      const workflowId = str(ctx.values, 'workflow-id')
+      const page = await ctx.client().listExecutions({
+        ...pageQuery(ctx.values),
+        ...(status ? { status: status as ExecutionStatus } : {}),
+        ...(workflowId ? { workflow_id: workflowId } : {}),
+      })
+      if (bool(ctx.values, 'json')) {
+        ctx.io.stdout.write(`${prettyJson(page)}\n`)
+        return EXIT.ok
+      }
+      const rows = page.items.map((e) => [
+        e.execution_id,
+        `${e.workflow_id} v${e.workflow_version}`,
+        { text: e.status, styled: ctx.style.status(e.status) },
+        formatTime(e.start_time),
+        durationOf(e),
+      ])
+      const lines = formatTable(['ID', 'WORKFLOW', 'STATUS', 'STARTED', 'DURATION'], rows, ctx.style)
+      ctx.io.stdout.write(`${lines.join('\n')}\n${ctx.style.dim(showing(page))}\n`)
+      return EXIT.ok
+    },
+  },
+  {
+    name: 'executions get',
+    args: '<execution_id>',
+    summary: 'show an execution and its tasks',
+    options: JSON_OPTION,
+    arity: [1, 1],
+    async run(ctx) {
+      const execution = await ctx.client().getWorkflowStatus(ctx.args[0]!)
+      if (bool(ctx.values, 'json')) ctx.io.stdout.write(`${prettyJson(execution)}\n`)
+      else printExecution(ctx, execution)
+      return EXIT.ok
+    },
+  },
+  commandFor('cancel', 'cancel an execution (running handlers are aborted)'),
+  commandFor('pause', 'pause an execution (running tasks finish, no new task starts)'),
+  commandFor('resume', 'resume a paused execution'),
+  {
+    name: 'executions history',
+    args: '<execution_id>',
+    summary: "an execution's events, checkpoints and metrics",
+    options: JSON_OPTION,
+    arity: [1, 1],
+    async run(ctx) {
+      const history = await ctx.client().getExecutionHistory(ctx.args[0]!)
+      if (bool(ctx.values, 'json')) {
+        ctx.io.stdout.write(`${prettyJson(history)}\n`)
+        return EXIT.ok
+      }
+      const m = history.metrics
+      const counts = Object.entries(m.task_counts)
+        .filter(([, n]) => n > 0)
+        .map(([status, n]) => `${n} ${ctx.style.status(status)}`)
+        .join(', ')
+      const lines = [
+        ...history.events.map((e) => eventLine(e, ctx.style)),
+        '',
+        `duration ${formatDuration(m.duration_ms)}; ${m.total_tasks} tasks${counts ? ` (${counts})` : ''}; ${m.retries} retries`,
+        ...history.checkpoints.map(
+          (c) => `checkpoint ${c.checkpoint_id} at ${formatTime(c.created_at)}: ${c.completed_tasks.length} tasks completed`,
+        ),
+      ]
+      ctx.io.stdout.write(`${lines.join('\n')}\n`)
+      return EXIT.ok
+    },
+  },
+  {
+    name: 'watch',
+    args: '<execution_id>',
+    summary: 'follow an execution live until it ends (exit 0 completed, 1 failed or canceled)',
+    details:
+      'On a terminal the task table redraws in place; piped, one line per event is printed. Either way the final statuses are printed at the end.',
+    options: { json: { type: 'boolean', help: 'print the events as JSON lines instead' } },
+    arity: [1, 1],
+    run: (ctx) => watchExecution(ctx, ctx.args[0]!, { json: bool(ctx.values, 'json') }),
+  },
+]

@@ -1,0 +1,90 @@
+import type { Checkpoint, StateRecord } from '../db/store.js'
+import type { ExecutionEvent } from '../model/events.js'
+import type { ExecutionHistory } from '../model/history.js'
+import type { Execution, ExecutionSummary, Page, Template, Workflow } from '../model/resources.js'
+import { createTransport, seg, type ClientOptions } from './transport.js'
+import type {
+  CheckpointListQuery,
+  ExecuteWorkflowRequest,
+  ExecutionListQuery,
+  InstantiateTemplateRequest,
+  ListQuery,
+  TemplateRequest,
+  WorkflowRequest,
+} from './types.js'
+import { watchExecution, type WatchOptions } from './watch.js'
+
+/**
+ * The Harmonia client: the seed's `harmonia.client` operations in camelCase over HTTP (API.md). Every method throws
+ * HarmoniaApiError for a non-2xx answer; network errors propagate as fetch raises them.
+ */
+export function getHarmoniaClient(options: ClientOptions = {}) {
+  const http = createTransport(options)
+  const get = <T>(path: string, query?: ExecutionListQuery | ListQuery | { version?: number }) =>
+    http.request<T>('GET', path, query ? { query } : {})
+  const post = <T>(path: string, body?: unknown) => http.request<T>('POST', path, body === undefined ? {} : { body })
+
+  return {
+    /** The base URL requests go to. */
+    url: http.baseUrl,
+
+    // Workflows
+    createWorkflow: (body: WorkflowRequest) => post<Workflow>('/api/workflows', body),
+    /** The latest version, or `version`. */
+    getWorkflow: (workflowId: string, query: { version?: number } = {}) => get<Workflow>(`/api/workflows/${seg(workflowId)}`, query),
+    /** Stores a new version (`version` + 1); running executions keep theirs. */
+    updateWorkflow: (workflowId: string, body: WorkflowRequest) =>
+      http.request<Workflow>('PUT', `/api/workflows/${seg(workflowId)}`, { body }),
+    /** 409 while executions of it are unfinished. */
+    deleteWorkflow: (workflowId: string) => http.request<void>('DELETE', `/api/workflows/${seg(workflowId)}`),
+    /** `filter` matches the name (substring). */
+    listWorkflows: (query: ListQuery = {}) => get<Page<Workflow>>('/api/workflows', query),
+
+    // Executions
+    /** Starts an execution (`POST /api/executions`); resolves with it as created (`pending` or `running`). */
+    executeWorkflow: (request: ExecuteWorkflowRequest) => post<Execution>('/api/executions', request),
+    /** The execution with its `task_executions`. */
+    getWorkflowStatus: (executionId: string) => get<Execution>(`/api/executions/${seg(executionId)}`),
+    listExecutions: (query: ExecutionListQuery = {}) => get<Page<ExecutionSummary>>('/api/executions', query),
+    cancelWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/cancel`),
+    pauseWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/pause`),
+    resumeWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/resume`),
+    /** Events, checkpoints and metrics of the execution. */
+    getExecutionHistory: (executionId: string) => get<ExecutionHistory>(`/api/executions/${seg(executionId)}/history`),
+
+    // Templates
+    createTemplate: (body: TemplateRequest) => post<Template>('/api/templates', body),
+    getTemplate: (templateId: string) => get<Template>(`/api/templates/${seg(templateId)}`),
+    listTemplates: (query: ListQuery = {}) => get<Page<Template>>('/api/templates', query),
+    /** A new workflow from the template with `parameter_values` substituted. */
+    instantiateTemplate: (templateId: string, body: InstantiateTemplateRequest = {}) =>
+      post<Workflow>(`/api/templates/${seg(templateId)}/instantiate`, body),
+
+    // Checkpoints
+    /** A new execution (`restored_from` = the checkpoint) that keeps the completed tasks' outputs and runs the rest. */
+    restoreFromCheckpoint: (checkpointId: string) => post<Execution>(`/api/checkpoints/${seg(checkpointId)}/restore`),
+
+    // Events
+    /** The execution's events over SSE, history first, then live; ends after the terminal event. */
+    watchExecution: (executionId: string, watchOptions: WatchOptions = {}): AsyncGenerator<ExecutionEvent> =>
+      watchExecution(http, executionId, watchOptions),
+  }
+}
+export type HarmoniaClient = ReturnType<typeof getHarmoniaClient>
+
+/** The seed's state client: per-execution state and checkpoints. */
+export function getHarmoniaStateClient(options: ClientOptions = {}) {
+  const http = createTransport(options)
+  return {
+    url: http.baseUrl,
+    /** Replaces the execution's state (visible to its expressions as `state`, kept in checkpoints). */
+    saveState: (executionId: string, state: Record<string, unknown>) =>
+      http.request<StateRecord>('PUT', `/api/state/${seg(executionId)}`, { body: { state } }),
+    loadState: (executionId: string) => http.request<StateRecord>('GET', `/api/state/${seg(executionId)}`),
+    createCheckpoint: (executionId: string) =>
+      http.request<Checkpoint>('POST', '/api/checkpoints', { body: { execution_id: executionId } }),
+    getCheckpoint: (checkpointId: string) => http.request<Checkpoint>('GET', `/api/checkpoints/${seg(checkpointId)}`),
+    listCheckpoints: (query: CheckpointListQuery = {}) => http.request<Page<Checkpoint>>('GET', '/api/checkpoints', { query }),
+  }
+}
+export type HarmoniaStateClient = ReturnType<typeof getHarmoniaStateClient>

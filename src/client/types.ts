@@ -1,0 +1,71 @@
+/**
+ * Request shapes of the wire contract (API.md). Response shapes are the server's own types, imported type-only so the
+ * client carries no runtime dependency on the engine.
+ */
+import type { InputField, RetryPolicyInput } from '../model/definition.js'
+import type { ExecutionStatus } from '../model/status.js'
+
+export type { InputField, RetryPolicyInput }
+export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Page } from '../model/resources.js'
+export type { ExecutionEvent, EventType, ErrorInfo, ExecutionStatus, TaskStatus } from '../model/events.js'
+export type { ExecutionHistory, ExecutionMetrics } from '../model/history.js'
+export type { Checkpoint, StateRecord } from '../db/store.js'
+
+/** A task as a client sends it: `id`, `component` and `action` are required. */
+export type TaskRequest = {
+  id: string
+  name?: string
+  component: string
+  action: string
+  /** Any JSON; `${...}` expressions allowed in strings. */
+  input?: unknown
+  depends_on?: string[]
+  /** Seconds per attempt. */
+  timeout?: number
+  /** A number of retries, or a policy (intervals in seconds). */
+  retry?: number | RetryPolicyInput
+  /** A condition expression. */
+  when?: string
+  metadata?: Record<string, unknown>
+}
+
+/** The body of `POST /api/workflows` and `PUT /api/workflows/{id}`. */
+export type WorkflowRequest = {
+  name: string
+  description?: string
+  /** Accepted and ignored: the server numbers versions. */
+  version?: string | number
+  metadata?: Record<string, unknown>
+  input?: Record<string, InputField>
+  output?: Record<string, unknown>
+  /** A list, or a map keyed by task id (where `id` may be left out). */
+  tasks: TaskRequest[] | Record<string, Omit<TaskRequest, 'id'> & { id?: string }>
+  max_concurrency?: number
+  /** Seconds for the whole execution. */
+  timeout?: number
+  fail_fast?: boolean
+}
+
+/** The body of `POST /api/executions`. */
+export type ExecuteWorkflowRequest = {
+  workflow_id: string
+  input?: Record<string, unknown>
+  /** Run this version instead of the latest. */
+  version?: number
+  metadata?: Record<string, unknown>
+}
+
+/** The body of `POST /api/templates`. */
+export type TemplateRequest = {
+  name: string
+  workflow_definition_id: string
+  parameters?: Record<string, InputField>
+  description?: string
+}
+
+/** The body of `POST /api/templates/{id}/instantiate`. */
+export type InstantiateTemplateRequest = { parameter_values?: Record<string, unknown>; name?: string }
+
+export type ListQuery = { limit?: number; offset?: number; filter?: string }
+export type ExecutionListQuery = ListQuery & { status?: ExecutionStatus; workflow_id?: string }
+export type CheckpointListQuery = { execution_id?: string; limit?: number; offset?: number }
