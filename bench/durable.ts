@@ -18,7 +18,15 @@ import type { CommitBatch, Store } from '../src/db/store.js'
 import { createHarmonia } from '../src/index.js'
 import { chain, fanOut } from './shapes.js'
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet } }
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet
+  },
+}
 
 /** Counts what the engine asks of the store: commits, statements (round trips) and payload bytes. */
 function counting(store: Store) {

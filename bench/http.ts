@@ -10,18 +10,31 @@ import { promisify } from 'node:util'
 import postgres from 'postgres'
 import { startServer } from '../src/http/server.js'
 
-const quiet = { debug() {}, info() {}, warn() {}, error() {}, child() { return quiet } }
+const quiet = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return quiet
+  },
+}
 
 type Result = { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }
 
 /** autocannon in a process of its own, so the load generator does not share the server's event loop. */
-async function load(title: string, options: { url: string; method?: string; body?: string; headers?: Record<string, string> }): Promise<void> {
+async function load(
+  title: string,
+  options: { url: string; method?: string; body?: string; headers?: Record<string, string> },
+): Promise<void> {
   const args = ['-c', '50', '-d', '5', '-j']
   if (options.method) args.push('-m', options.method)
   if (options.body) args.push('-b', options.body)
   for (const [k, v] of Object.entries(options.headers ?? {})) args.push('-H', `${k}=${v}`)
   args.push(options.url)
-  const { stdout } = await promisify(execFile)(join(import.meta.dirname, '..', 'node_modules', '.bin', 'autocannon'), args, { maxBuffer: 64 * 1024 * 1024 })
+  const { stdout } = await promisify(execFile)(join(import.meta.dirname, '..', 'node_modules', '.bin', 'autocannon'), args, {
+    maxBuffer: 64 * 1024 * 1024,
+  })
   const result = JSON.parse(stdout) as Result
   const errors = result.non2xx + result.errors
   console.log(
@@ -54,7 +67,13 @@ export async function httpBench(): Promise<void> {
 }
 
 async function against(label: string, database: string): Promise<void> {
-  const server = await startServer({ port: 0, hostname: '127.0.0.1', tokens: [], logger: quiet, harmoniaOptions: { database, logger: quiet } })
+  const server = await startServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    tokens: [],
+    logger: quiet,
+    harmoniaOptions: { database, logger: quiet },
+  })
   try {
     const wf = await server.harmonia.createWorkflow({ name: 'one', tasks: [{ id: 'n', component: 'harmonia', action: 'noop' }] })
     const ex = await server.harmonia.startExecution({ workflow_id: wf.workflow_id })

@@ -17,7 +17,7 @@ import { InstantiateBodySchema, paramReferences, parseWith, substituteParams, Te
 import { metricsOf, type ExecutionHistory } from './model/history.js'
 import type { ExecutionEvent } from './model/events.js'
 import { isUuid, uuidv7 } from './model/ids.js'
-import { assertStorable } from './model/json.js'
+import { assertStorable, getOwn } from './model/json.js'
 import { resolveExecutionInput } from './model/input.js'
 import {
   DEFAULT_LIST_LIMIT,
@@ -112,6 +112,35 @@ function requireId(kind: string, id: string): void {
   if (!isUuid(id)) throw new NotFoundError(kind, id)
 }
 
+const MAX_INT4 = 2 ** 31 - 1
+
+/** The longest delay a timer can wait: Node's setTimeout fires at once (after 1 ms) beyond 2^31 − 1 ms. */
+const MAX_TIMER_SECONDS = Math.floor(MAX_INT4 / 1000)
+
+/**
+ * Rejects durations a timer cannot wait (`timeout: 1e308` made the deadline an invalid date: a 500 at start, or an
+ * uncaught RangeError from a retry timer): the workflow and task timeouts and the retry intervals.
+ */
+function checkTimerRanges(definition: WorkflowDefinition): WorkflowDefinition {
+  const errors: { path: string; message: string }[] = []
+  const check = (path: string, label: string, seconds: number | undefined) => {
+    if (seconds !== undefined && seconds > MAX_TIMER_SECONDS) {
+      errors.push({ path, message: `${label}must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days), got ${seconds}` })
+    }
+  }
+  check('timeout', 'timeout ', definition.timeout)
+  definition.tasks.forEach((task, i) => {
+    const label = `task ${JSON.stringify(task.id)}: `
+    check(`tasks[${i}].timeout`, `${label}timeout `, task.timeout)
+    if (typeof task.retry === 'object') {
+      check(`tasks[${i}].retry.initial_interval`, `${label}retry.initial_interval `, task.retry.initial_interval)
+      check(`tasks[${i}].retry.max_interval`, `${label}retry.max_interval `, task.retry.max_interval)
+    }
+  })
+  if (errors.length > 0) throw new ValidationError(errors, 'Invalid workflow definition')
+  return definition
+}
+
 /** The one facade every entry point uses (DESIGN.md "One facade"): embedding code, HTTP routes, the CLI. */
 export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Harmonia> {
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
@@ -151,10 +180,15 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
   })
   let closed = false
 
-  const parse = (body: unknown) => parseWorkflowDefinition(body, { maxTasks, ...(strict ? { components: registry } : {}) })
+  const parse = (body: unknown) =>
+    checkTimerRanges(parseWorkflowDefinition(body, { maxTasks, ...(strict ? { components: registry } : {}) }))
 
   async function workflowRecord(workflowId: string, version?: number): Promise<WorkflowRecord> {
     requireId('workflow', workflowId)
+    // Versions are stored as int4: one outside its range cannot exist (and must not reach the SQL as an overflow).
+    if (version !== undefined && !(Number.isInteger(version) && version >= 1 && version <= MAX_INT4)) {
+      throw new NotFoundError(`workflow version ${version} of`, workflowId)
+    }
     const record = version === undefined ? await store.workflows.latest(workflowId) : await store.workflows.version(workflowId, version)
     if (!record) throw new NotFoundError(version === undefined ? 'workflow' : `workflow version ${version} of`, workflowId)
     return record
@@ -240,7 +274,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     const record = await workflowRecord(source.workflow_id, source.workflow_version)
     const execution = newExecution(record, source.input, extra)
     for (const [taskId, kept] of Object.entries(carried)) {
-      const task = execution.task_executions[taskId]
+      const task = getOwn(execution.task_executions, taskId)
       if (!task) continue
       Object.assign(task, { status: 'completed', output: kept.output, attempts: kept.attempts, retries: Math.max(0, kept.attempts - 1) })
     }
@@ -384,7 +418,10 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       const undeclared = [...paramReferences(workflow.definition)].filter(([name]) => !Object.hasOwn(parsed.parameters, name))
       if (undeclared.length > 0) {
         throw new ValidationError(
-          undeclared.map(([name, at]) => ({ path: `parameters.${name}`, message: `the workflow uses \${params.${name}} (at ${at}) but the template does not declare it` })),
+          undeclared.map(([name, at]) => ({
+            path: `parameters.${name}`,
+            message: `the workflow uses \${params.${name}} (at ${at}) but the template does not declare it`,
+          })),
         )
       }
       const record: TemplateRecord = {
@@ -422,7 +459,9 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       const parsed = parseWith(InstantiateBodySchema, body ?? {})
       const unknown = Object.keys(parsed.parameter_values).filter((name) => !Object.hasOwn(template.parameters, name))
       if (unknown.length > 0) {
-        throw new ValidationError(unknown.map((name) => ({ path: `parameter_values.${name}`, message: `the template has no parameter ${name}` })))
+        throw new ValidationError(
+          unknown.map((name) => ({ path: `parameter_values.${name}`, message: `the template has no parameter ${name}` })),
+        )
       }
       const values = resolveExecutionInput(template.parameters as Record<string, InputField>, parsed.parameter_values, 'parameter_values')
       const source = await workflowRecord(template.workflow_definition_id, template.version)

@@ -14,18 +14,29 @@ export const systemClock: Required<Clock> = {
   now: () => Date.now(),
 }
 
-/** Resolves after `ms` on `clock`; rejects with the signal's reason when it aborts first. */
+/** The longest single timer: Node fires a longer setTimeout after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+/** Resolves after `ms` on `clock` (in steps, so any length works); rejects with the signal's reason when it aborts first. */
 export function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason as Error)
+    let left = Math.max(0, ms)
+    let id: unknown
     const onAbort = () => {
       clock.clearTimeout(id)
       reject(signal!.reason as Error)
     }
-    const id = clock.setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
+    const step = () => {
+      const now = Math.min(left, MAX_TIMER_MS)
+      left -= now
+      id = clock.setTimeout(() => {
+        if (left > 0) return step()
+        signal?.removeEventListener('abort', onAbort)
+        resolve()
+      }, now)
+    }
+    step()
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }

@@ -1,5 +1,6 @@
 import type { Emitted } from '../machines/execution.machine.js'
 import type { ErrorInfo } from '../model/events.js'
+import { getOwn, setOwn } from '../model/json.js'
 import type { Execution, TaskExecution } from '../model/resources.js'
 
 /**
@@ -96,10 +97,10 @@ export function newTaskExecution(taskId: string): TaskExecution {
 }
 
 function taskOf(execution: Execution, taskId: string): TaskExecution {
-  let task = execution.task_executions[taskId]
+  let task = getOwn(execution.task_executions, taskId)
   if (!task) {
     task = newTaskExecution(taskId)
-    execution.task_executions[taskId] = task
+    setOwn(execution.task_executions, taskId, task)
   }
   return task
 }

@@ -12,7 +12,7 @@ import {
 import { planOf } from '../machines/plan.js'
 import { taskMachine, type AttemptInput, type TaskInput } from '../machines/task.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
-import { hasNul } from '../model/json.js'
+import { unstorable } from '../model/json.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus, type ExecutionStatus } from '../model/status.js'
@@ -67,8 +67,8 @@ function toJson(value: unknown): unknown {
   } catch (error) {
     throw new TerminalTaskError(`task output is not JSON: ${(error as Error).message}`, { code: 'invalid_output' })
   }
-  if (hasNul(text))
-    throw new TerminalTaskError('task output contains the NUL character (\\u0000), which cannot be stored', { code: 'invalid_output' })
+  const why = unstorable(text)
+  if (why !== null) throw new TerminalTaskError(`task output contains ${why}, which cannot be stored`, { code: 'invalid_output' })
   return JSON.parse(text) as unknown
 }
 

@@ -1,6 +1,7 @@
 import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
+import { setOwn } from '../model/json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
 import type { CheckpointRecord, RecoveryRecord, StateRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
 
@@ -27,7 +28,7 @@ export function createMemoryStore(): Store {
 
   const toExecution = (row: Row): Execution => {
     const task_executions: Execution['task_executions'] = {}
-    for (const [id, task] of row.tasks) task_executions[id] = wire(task)
+    for (const [id, task] of row.tasks) setOwn(task_executions, id, wire(task))
     return copy({ ...row.execution, task_executions })
   }
 

@@ -2,6 +2,7 @@ import { and, asc, count, desc, eq, gt, ilike, inArray, notInArray, or, sql, typ
 import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
 import { isUuid } from '../model/ids.js'
+import { setOwn } from '../model/json.js'
 import type { Execution, TaskExecution } from '../model/resources.js'
 import { TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
 import type { DatabaseHandle, DbExecutor } from './client.js'
@@ -16,15 +17,7 @@ import {
   workflows,
   workflowVersions,
 } from './schema/index.js'
-import type {
-  Checkpoint,
-  CommitBatch,
-  RecoveryRecord,
-  Store,
-  TaskRow,
-  TemplateRecord,
-  WorkflowRecord,
-} from './store.js'
+import type { Checkpoint, CommitBatch, RecoveryRecord, Store, TaskRow, TemplateRecord, WorkflowRecord } from './store.js'
 
 /**
  * The Store port over drizzle, on PGlite or postgres.js alike (one code path: `DbExecutor` is the common type).
@@ -150,7 +143,15 @@ export function createSqlStore(database: DatabaseHandle): Store {
 
     executions: {
       async create(execution, init) {
-        await commitStatement(db, { creates: [{ execution, ...init }], executions: [], tasks: [], events: [], timersSet: [], timersCleared: [], states: [] })
+        await commitStatement(db, {
+          creates: [{ execution, ...init }],
+          executions: [],
+          tasks: [],
+          events: [],
+          timersSet: [],
+          timersCleared: [],
+          states: [],
+        })
       },
 
       async get(executionId) {
@@ -227,7 +228,15 @@ export function createSqlStore(database: DatabaseHandle): Store {
       },
 
       async put(record) {
-        await commitStatement(db, { creates: [], executions: [], tasks: [], events: [], timersSet: [], timersCleared: [], states: [record] })
+        await commitStatement(db, {
+          creates: [],
+          executions: [],
+          tasks: [],
+          events: [],
+          timersSet: [],
+          timersCleared: [],
+          states: [record],
+        })
       },
     },
 
@@ -468,7 +477,6 @@ function sqlState(error: unknown): string | undefined {
   return undefined
 }
 
-
 type TaskRecord = {
   execution_id: string
   task_id: string
@@ -503,9 +511,6 @@ function taskRecord(executionId: string, row: TaskRow, position: number | null):
     skip: row.skip,
   }
 }
-
-
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // recovery
@@ -637,7 +642,7 @@ const wireTasksJson = sql<Array<Parameters<typeof toWireTask>[0]>>`(
 
 function toExecution(row: ExecutionRow, tasks: Array<Parameters<typeof toWireTask>[0]>): Execution {
   const task_executions: Execution['task_executions'] = {}
-  for (const task of tasks) task_executions[task.task_id] = toWireTask(task)
+  for (const task of tasks) setOwn(task_executions, task.task_id, toWireTask(task))
   return {
     execution_id: row.executionId,
     workflow_id: row.workflowId,
@@ -734,7 +739,6 @@ function toIso(value: Date | string | null): string | null {
   if (value === null) return null
   return typeof value === 'string' ? value : value.toISOString()
 }
-
 
 /** A timestamptz formatted by Postgres exactly as `Date.prototype.toISOString()` does. */
 function isoText(column: SQL): SQL {

@@ -68,7 +68,11 @@ export function startHermes(options: HermesOptions) {
 
   async function heartbeat(): Promise<void> {
     try {
-      const response = await post('/api/heartbeat', { component_id: state.componentId, status: { health: 'healthy' } }, state.token ?? undefined)
+      const response = await post(
+        '/api/heartbeat',
+        { component_id: state.componentId, status: { health: 'healthy' } },
+        state.token ?? undefined,
+      )
       if (!response.ok) throw new Error(`hermes answered ${response.status}`)
       schedule(heartbeat, options.heartbeatMs ?? 30_000)
     } catch (error) {

@@ -154,6 +154,16 @@ export function openApiDocument(version: string) {
     '/api/checkpoints/{id}/restore': {
       post: op('checkpoints', { summary: 'Restore into a new execution', params: [id('id')], ok: [201, ref('Execution')] }),
     },
+    '/events/executions': {
+      get: {
+        tags: ['events'],
+        summary: 'Server-sent events of every execution, live, for dashboards (no replay; the stream does not end)',
+        responses: {
+          200: { description: 'text/event-stream of Event', content: { 'text/event-stream': { schema: ref('Event') } } },
+          401: problemResponse('Unauthorized'),
+        },
+      },
+    },
     '/events/executions/{id}': {
       get: {
         tags: ['events'],
@@ -183,15 +193,42 @@ export function openApiDocument(version: string) {
       },
     },
     '/health': {
-      get: { tags: ['health'], summary: 'Health', responses: { 200: { description: 'OK', content: json({ type: 'object' }) } } },
+      get: {
+        tags: ['health'],
+        summary: 'Health',
+        security: [],
+        responses: { 200: { description: 'OK', content: json({ type: 'object' }) } },
+      },
     },
     '/ready': {
       get: {
         tags: ['health'],
         summary: 'Readiness',
+        security: [],
         responses: { 200: { description: 'Ready', content: json({ type: 'object' }) }, 503: { description: 'Not ready' } },
       },
     },
+    '/openapi.json': {
+      get: {
+        tags: ['docs'],
+        summary: 'This OpenAPI 3.1 document',
+        responses: { 200: { description: 'OK', content: json({ type: 'object' }) }, 401: problemResponse('Unauthorized') },
+      },
+    },
+    '/docs': {
+      get: {
+        tags: ['docs'],
+        summary: 'The API reference as a page',
+        responses: {
+          200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } },
+          401: problemResponse('Unauthorized'),
+        },
+      },
+    },
+  }
+  // Every /api route is also mounted under /api/v1 (API.md "Conventions").
+  for (const [path, item] of Object.entries(paths)) {
+    if (path.startsWith('/api/')) paths[`/api/v1/${path.slice('/api/'.length)}`] = item
   }
   const error = {
     type: ['object', 'null'],
@@ -202,6 +239,7 @@ export function openApiDocument(version: string) {
     openapi: '3.1.0',
     info: { title: 'Harmonia', version, description: 'Durable workflow orchestration (Tekton). Errors are RFC 9457 problem+json.' },
     servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
     paths,
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
@@ -339,6 +377,7 @@ const escape = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<':
 export function docsPage(): string {
   const doc = openApiDocument('')
   const rows = Object.entries(doc.paths)
+    .filter(([path]) => !path.startsWith('/api/v1/'))
     .flatMap(([path, ops]) =>
       Object.entries(ops).map(([method, o]) => {
         const summary = (o as { summary?: string }).summary ?? ''

@@ -126,9 +126,9 @@ export function scopeOf(context: ExecutionContext, plan: Plan = planOf(context.d
 function createLedger(definition: WorkflowDefinition, seed: number, carried: Record<string, CarriedTask> = {}): Ledger {
   const plan = planOf(definition)
   const tasks: TaskRecord[] = plan.ids.map((id, i) => {
-    const kept = carried[id]
+    const kept = Object.hasOwn(carried, id) ? carried[id] : undefined
     if (kept) return { status: 'completed', attempts: kept.attempts, output: kept.output, error: null, remaining: 0, live: false }
-    const open = plan.deps[i]!.filter((d) => !carried[plan.ids[d]!]).length
+    const open = plan.deps[i]!.filter((d) => !Object.hasOwn(carried, plan.ids[d]!)).length
     return { status: 'pending', attempts: 0, output: null, error: null, remaining: open, live: false }
   })
   const ready: number[] = []

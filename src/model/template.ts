@@ -1,19 +1,19 @@
 import * as v from 'valibot'
 import { ValidationError } from '../errors.js'
-import { InputFieldSchema } from './workflow.schema.js'
+import { InputFieldSchema, objectRecord } from './workflow.schema.js'
 
 /** The body of `POST /api/templates` (API.md "Templates"). */
 export const TemplateBodySchema = v.object({
   name: v.pipe(v.string(), v.trim(), v.nonEmpty('name must not be empty'), v.maxLength(200)),
   workflow_definition_id: v.pipe(v.string(), v.uuid('workflow_definition_id must be a UUID')),
-  parameters: v.optional(v.record(v.pipe(v.string(), v.nonEmpty()), InputFieldSchema), {}),
+  parameters: v.optional(objectRecord(v.pipe(v.string(), v.nonEmpty()), InputFieldSchema, 'parameters must be an object'), {}),
   description: v.optional(v.string(), ''),
 })
 export type TemplateBody = v.InferOutput<typeof TemplateBodySchema>
 
 /** The body of `POST /api/templates/{id}/instantiate`. */
 export const InstantiateBodySchema = v.object({
-  parameter_values: v.optional(v.record(v.string(), v.unknown()), {}),
+  parameter_values: v.optional(objectRecord(v.string(), v.unknown(), 'parameter_values must be an object'), {}),
   name: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('name must not be empty'), v.maxLength(200))),
 })
 

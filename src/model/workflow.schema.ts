@@ -15,6 +15,15 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 /** Any JSON object (not an array, not null). */
 export const JsonObjectSchema = v.custom<Record<string, unknown>>(isPlainObject, 'must be an object')
 
+/** `v.record` that refuses arrays (valibot's record accepts `[1]` as `{"0": 1}`). */
+export function objectRecord<K extends v.GenericSchema<string, string>, V extends v.GenericSchema>(
+  key: K,
+  value: V,
+  message = 'must be an object',
+) {
+  return v.pipe(v.custom<unknown>(isPlainObject, message), v.record(key, value, message))
+}
+
 const positiveSeconds = v.pipe(
   v.number('must be a number of seconds'),
   v.finite('must be a finite number of seconds'),
@@ -105,7 +114,7 @@ const workflowEntries = {
   /** Accepted and ignored: the server numbers versions. */
   version: v.optional(v.union([v.string(), v.number()], 'must be a string or a number')),
   metadata: v.optional(JsonObjectSchema, () => ({})),
-  input: v.optional(v.record(v.string(), InputFieldSchema, 'must be an object of input fields'), () => ({})),
+  input: v.optional(objectRecord(v.string(), InputFieldSchema, 'must be an object of input fields'), () => ({})),
   output: v.optional(JsonObjectSchema, () => ({})),
   max_concurrency: v.optional(
     v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1')),

@@ -527,7 +527,7 @@ describeEachStore('engine', () => {
     })
 
     it('a handler output Postgres cannot store fails that task only; NUL in input is refused', async () => {
-      engine = await testEngine({ components: { t: { nul: () => ({ text: 'a\u0000b' }) } } })
+      engine = await testEngine({ components: { t: { nul: () => ({ text: 'a\u0000b' }), lone: () => ({ text: 'a\ud800b' }) } } })
       const { harmonia } = engine
       const bad = await harmonia.createWorkflow(wf([{ id: 'x', component: 't', action: 'nul' }]))
       const good = await harmonia.createWorkflow(wf([{ id: 'y', component: 'harmonia', action: 'echo', input: { ok: 1 } }]))
@@ -537,6 +537,12 @@ describeEachStore('engine', () => {
       ])
       const badDone = await harmonia.waitForExecution(b.execution_id)
       expect(badDone.task_executions.x).toMatchObject({ status: 'failed', error: { code: 'invalid_output', retryable: false } })
+      const lone = await harmonia.createWorkflow(wf([{ id: 'l', component: 't', action: 'lone' }]))
+      const loneDone = await harmonia.waitForExecution((await harmonia.startExecution({ workflow_id: lone.workflow_id })).execution_id)
+      expect(loneDone.task_executions.l).toMatchObject({
+        status: 'failed',
+        error: { code: 'invalid_output', message: expect.stringContaining('surrogate') },
+      })
       expect((await harmonia.waitForExecution(g.execution_id)).status).toBe('completed')
       await expect(harmonia.startExecution({ workflow_id: good.workflow_id, input: { s: 'a\u0000' } })).rejects.toMatchObject({
         errors: [{ path: 'input' }],

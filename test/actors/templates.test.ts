@@ -86,7 +86,9 @@ describeEachStore('templates', () => {
       errors: [{ path: 'workflow_definition_id' }],
     })
     await expect(harmonia.createTemplate({ workflow_definition_id: wf.workflow_id })).rejects.toMatchObject({ errors: [{ path: 'name' }] })
-    await expect(harmonia.createTemplate({ name: 'undeclared', workflow_definition_id: wf.workflow_id, parameters: {} })).rejects.toMatchObject({
+    await expect(
+      harmonia.createTemplate({ name: 'undeclared', workflow_definition_id: wf.workflow_id, parameters: {} }),
+    ).rejects.toMatchObject({
       errors: [{ path: 'parameters.v', message: expect.stringContaining('tasks[0].input.v') }],
     })
     await expect(harmonia.instantiateTemplate(template.template_id, { parameter_values: { v: 1, extra: 2 } })).rejects.toMatchObject({

@@ -33,13 +33,21 @@ afterEach(async () => {
 
 /** A workflow of `n` tasks in a chain, each waiting on its own gate. */
 async function chainOf(n: number) {
-  const tasks = Array.from({ length: n }, (_, i) => ({ id: `s${i}`, component: 't', action: 'wait', depends_on: i === 0 ? [] : [`s${i - 1}`] }))
+  const tasks = Array.from({ length: n }, (_, i) => ({
+    id: `s${i}`,
+    component: 't',
+    action: 'wait',
+    depends_on: i === 0 ? [] : [`s${i - 1}`],
+  }))
   const wf = await harmonia.createWorkflow({ name: 'chain', tasks })
   return harmonia.startExecution({ workflow_id: wf.workflow_id })
 }
 
 /** Reads SSE frames from a fetch response until `stop` or the end of the stream. */
-async function readSse(response: Response, onEvent: (e: { id: string; event: string; data: ExecutionEvent }) => boolean | void): Promise<'ended' | 'stopped'> {
+async function readSse(
+  response: Response,
+  onEvent: (e: { id: string; event: string; data: ExecutionEvent }) => boolean | void,
+): Promise<'ended' | 'stopped'> {
   const reader = response.body!.getReader()
   const decoder = new TextDecoder()
   let buffer = ''
@@ -93,7 +101,10 @@ describe('SSE', () => {
     expect(seen.map((e) => e.seq)).toEqual((await harmonia.getEvents(run.execution_id)).map((e) => e.seq))
     // ?after=N resumes the same way.
     const tail: number[] = []
-    await readSse(await fetch(`${server.url}/events/executions/${run.execution_id}?after=${seen.length - 2}`), (e) => void tail.push(e.data.seq))
+    await readSse(
+      await fetch(`${server.url}/events/executions/${run.execution_id}?after=${seen.length - 2}`),
+      (e) => void tail.push(e.data.seq),
+    )
     expect(tail).toEqual([seen.length - 1, seen.length])
   })
 

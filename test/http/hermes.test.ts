@@ -10,7 +10,11 @@ async function fakeHermes(up = true) {
     let raw = ''
     req.on('data', (d: Buffer) => (raw += d.toString()))
     req.on('end', () => {
-      calls.push({ path: req.url ?? '', body: raw ? JSON.parse(raw) : null, token: req.headers['x-authentication-token'] as string | undefined })
+      calls.push({
+        path: req.url ?? '',
+        body: raw ? JSON.parse(raw) : null,
+        token: req.headers['x-authentication-token'] as string | undefined,
+      })
       res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
       res.end(JSON.stringify(req.url === '/api/register' ? { success: true, componentId: 'c-1', token: 'tok' } : { success: true }))
     })
@@ -21,13 +25,35 @@ async function fakeHermes(up = true) {
 
 it('registers with Hermes at start, reports it in /health and unregisters on shutdown', async () => {
   const hermes = await fakeHermes()
-  const server = await startServer({ port: 0, hostname: '127.0.0.1', tokens: [], hermesUrl: hermes.url, harmoniaOptions: { database: 'memory:store' } })
+  const server = await startServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    tokens: [],
+    hermesUrl: hermes.url,
+    harmoniaOptions: { database: 'memory:store' },
+  })
   try {
     await until(() => hermes.calls.some((c) => c.path === '/api/register'), 'registration')
     const register = hermes.calls.find((c) => c.path === '/api/register')!
-    expect(register.body).toMatchObject({ name: 'harmonia', type: 'harmonia', version: expect.any(String), endpoint: expect.stringMatching(/^http:\/\//) })
-    expect(register.body.capabilities).toEqual(['create_workflow', 'execute_workflow', 'get_workflow_status', 'cancel_workflow', 'save_state', 'load_state', 'create_checkpoint'])
-    await until(async () => ((await (await fetch(`${server.url}/health`)).json()) as { registered?: boolean }).registered === true, 'registered in /health')
+    expect(register.body).toMatchObject({
+      name: 'harmonia',
+      type: 'harmonia',
+      version: expect.any(String),
+      endpoint: expect.stringMatching(/^http:\/\//),
+    })
+    expect(register.body.capabilities).toEqual([
+      'create_workflow',
+      'execute_workflow',
+      'get_workflow_status',
+      'cancel_workflow',
+      'save_state',
+      'load_state',
+      'create_checkpoint',
+    ])
+    await until(
+      async () => ((await (await fetch(`${server.url}/health`)).json()) as { registered?: boolean }).registered === true,
+      'registered in /health',
+    )
   } finally {
     await server.close()
   }
@@ -38,7 +64,13 @@ it('registers with Hermes at start, reports it in /health and unregisters on shu
 
 it('Hermes being down never stops Harmonia: /health says registered false', async () => {
   const hermes = await fakeHermes(false)
-  const server = await startServer({ port: 0, hostname: '127.0.0.1', tokens: [], hermesUrl: hermes.url, harmoniaOptions: { database: 'memory:store' } })
+  const server = await startServer({
+    port: 0,
+    hostname: '127.0.0.1',
+    tokens: [],
+    hermesUrl: hermes.url,
+    harmoniaOptions: { database: 'memory:store' },
+  })
   try {
     await until(() => hermes.calls.length > 0, 'an attempt')
     const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; registered: boolean }

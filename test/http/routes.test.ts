@@ -21,7 +21,11 @@ async function call(method: string, path: string, body?: unknown) {
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
   const text = await response.text()
-  return { status: response.status, type: response.headers.get('content-type') ?? '', body: text ? (JSON.parse(text) as Record<string, any>) : undefined }
+  return {
+    status: response.status,
+    type: response.headers.get('content-type') ?? '',
+    body: text ? (JSON.parse(text) as Record<string, any>) : undefined,
+  }
 }
 
 describeEachStore('HTTP routes', () => {
@@ -60,13 +64,37 @@ describeEachStore('HTTP routes', () => {
     expect(created.status).toBe(201)
     const wf = created.body!
     expect(Object.keys(wf).sort()).toEqual(
-      ['workflow_id', 'name', 'description', 'version', 'metadata', 'input', 'output', 'tasks', 'max_concurrency', 'timeout', 'fail_fast', 'created_at', 'updated_at'].sort(),
+      [
+        'workflow_id',
+        'name',
+        'description',
+        'version',
+        'metadata',
+        'input',
+        'output',
+        'tasks',
+        'max_concurrency',
+        'timeout',
+        'fail_fast',
+        'created_at',
+        'updated_at',
+      ].sort(),
     )
     expect(wf.workflow_id).toMatch(UUID)
-    expect(wf).toMatchObject({ name: 'example_workflow', description: 'Example workflow', version: 1, metadata: { team: 'a' }, max_concurrency: 3, timeout: 60, fail_fast: true })
+    expect(wf).toMatchObject({
+      name: 'example_workflow',
+      description: 'Example workflow',
+      version: 1,
+      metadata: { team: 'a' },
+      max_concurrency: 3,
+      timeout: 60,
+      fail_fast: true,
+    })
     expect(wf.input).toEqual({ who: { type: 'string', default: 'world' } })
     expect(wf.output).toEqual({ said: '${tasks.task1.output.result}' })
-    expect(wf.tasks).toEqual([{ id: 'task1', component: 'ergon', action: 'execute_command', input: { command: 'echo ${input.who}' }, depends_on: [], metadata: {} }])
+    expect(wf.tasks).toEqual([
+      { id: 'task1', component: 'ergon', action: 'execute_command', input: { command: 'echo ${input.who}' }, depends_on: [], metadata: {} },
+    ])
     expect(wf.created_at).toMatch(ISO)
 
     expect((await call('GET', `/api/workflows/${wf.workflow_id}`)).body).toEqual(wf)
@@ -89,30 +117,62 @@ describeEachStore('HTTP routes', () => {
   })
 
   it('executions: start, get, list, pause, resume, cancel, history', async () => {
-    const wf = (await call('POST', '/api/workflows', {
-      name: 'run',
-      tasks: [
-        { id: 'task1', component: 'ergon', action: 'execute_command', input: { command: 'echo hi' } },
-        { id: 'slow', component: 't', action: 'wait', depends_on: ['task1'] },
-        { id: 'after', component: 'harmonia', action: 'echo', input: { data: '${tasks.task1.output.result}' }, depends_on: ['slow'] },
-      ],
-    })).body!
+    const wf = (
+      await call('POST', '/api/workflows', {
+        name: 'run',
+        tasks: [
+          { id: 'task1', component: 'ergon', action: 'execute_command', input: { command: 'echo hi' } },
+          { id: 'slow', component: 't', action: 'wait', depends_on: ['task1'] },
+          { id: 'after', component: 'harmonia', action: 'echo', input: { data: '${tasks.task1.output.result}' }, depends_on: ['slow'] },
+        ],
+      })
+    ).body!
     const started = await call('POST', '/api/executions', { workflow_id: wf.workflow_id, input: { a: 1 }, metadata: { by: 'test' } })
     expect(started.status).toBe(201)
     const ex = started.body!
     expect(Object.keys(ex).sort()).toEqual(
-      ['execution_id', 'workflow_id', 'workflow_version', 'status', 'start_time', 'end_time', 'input', 'output', 'error', 'metadata', 'restored_from', 'task_executions'].sort(),
+      [
+        'execution_id',
+        'workflow_id',
+        'workflow_version',
+        'status',
+        'start_time',
+        'end_time',
+        'input',
+        'output',
+        'error',
+        'metadata',
+        'restored_from',
+        'task_executions',
+      ].sort(),
     )
-    expect(ex).toMatchObject({ workflow_id: wf.workflow_id, workflow_version: 1, input: { a: 1 }, metadata: { by: 'test' }, restored_from: null })
+    expect(ex).toMatchObject({
+      workflow_id: wf.workflow_id,
+      workflow_version: 1,
+      input: { a: 1 },
+      metadata: { by: 'test' },
+      restored_from: null,
+    })
     expect(['pending', 'running']).toContain(ex.status)
     expect(ex.execution_id).toMatch(UUID)
-    expect(Object.keys(ex.task_executions.task1).sort()).toEqual(['task_id', 'status', 'start_time', 'end_time', 'input', 'output', 'error', 'retries', 'attempts'].sort())
+    expect(Object.keys(ex.task_executions.task1).sort()).toEqual(
+      ['task_id', 'status', 'start_time', 'end_time', 'input', 'output', 'error', 'retries', 'attempts'].sort(),
+    )
 
-    await until(async () => (await call('GET', `/api/executions/${ex.execution_id}`)).body!.task_executions.slow.status === 'running', 'slow running')
+    await until(
+      async () => (await call('GET', `/api/executions/${ex.execution_id}`)).body!.task_executions.slow.status === 'running',
+      'slow running',
+    )
     const running = (await call('GET', `/api/executions/${ex.execution_id}`)).body!
     expect(running.status).toBe('running')
     expect(running.start_time).toMatch(ISO)
-    expect(running.task_executions.task1).toMatchObject({ status: 'completed', attempts: 1, retries: 0, output: { result: 'hi' }, error: null })
+    expect(running.task_executions.task1).toMatchObject({
+      status: 'completed',
+      attempts: 1,
+      retries: 0,
+      output: { result: 'hi' },
+      error: null,
+    })
     expect(running.task_executions.task1.end_time).toMatch(ISO)
 
     const paused = await call('POST', `/api/executions/${ex.execution_id}/pause`)
@@ -144,22 +204,35 @@ describeEachStore('HTTP routes', () => {
   })
 
   it('templates: create, get, list, instantiate', async () => {
-    const wf = (await call('POST', '/api/workflows', {
-      name: 'proc',
-      tasks: [{ id: 'p', component: 'harmonia', action: 'echo', input: { file: '${params.input_file}', fmt: '${params.output_format}' } }],
-    })).body!
+    const wf = (
+      await call('POST', '/api/workflows', {
+        name: 'proc',
+        tasks: [
+          { id: 'p', component: 'harmonia', action: 'echo', input: { file: '${params.input_file}', fmt: '${params.output_format}' } },
+        ],
+      })
+    ).body!
     const created = await call('POST', '/api/templates', {
       name: 'process_data_template',
       workflow_definition_id: wf.workflow_id,
-      parameters: { input_file: { type: 'string', required: true, description: 'Input file path' }, output_format: { type: 'string', required: false, default: 'json' } },
+      parameters: {
+        input_file: { type: 'string', required: true, description: 'Input file path' },
+        output_format: { type: 'string', required: false, default: 'json' },
+      },
     })
     expect(created.status).toBe(201)
     const t = created.body!
-    expect(Object.keys(t).sort()).toEqual(['template_id', 'name', 'description', 'workflow_definition_id', 'parameters', 'version', 'created_at'].sort())
+    expect(Object.keys(t).sort()).toEqual(
+      ['template_id', 'name', 'description', 'workflow_definition_id', 'parameters', 'version', 'created_at'].sort(),
+    )
     expect(t).toMatchObject({ name: 'process_data_template', workflow_definition_id: wf.workflow_id, version: 1 })
     expect((await call('GET', `/api/templates/${t.template_id}`)).body).toEqual(t)
-    expect((await call('GET', '/api/templates?filter=process_data')).body!.items.map((x: { template_id: string }) => x.template_id)).toContain(t.template_id)
-    const inst = await call('POST', `/api/templates/${t.template_id}/instantiate`, { parameter_values: { input_file: '/a.csv', output_format: 'xml' } })
+    expect(
+      (await call('GET', '/api/templates?filter=process_data')).body!.items.map((x: { template_id: string }) => x.template_id),
+    ).toContain(t.template_id)
+    const inst = await call('POST', `/api/templates/${t.template_id}/instantiate`, {
+      parameter_values: { input_file: '/a.csv', output_format: 'xml' },
+    })
     expect(inst.status).toBe(201)
     expect(inst.body!.tasks[0].input).toEqual({ file: '/a.csv', fmt: 'xml' })
     const missing = await call('POST', `/api/templates/${t.template_id}/instantiate`, { parameter_values: {} })
@@ -168,15 +241,20 @@ describeEachStore('HTTP routes', () => {
   })
 
   it('state and checkpoints: save, load, create, get, list, restore', async () => {
-    const wf = (await call('POST', '/api/workflows', {
-      name: 'cp',
-      tasks: [
-        { id: 'a', component: 'harmonia', action: 'echo', input: { v: 1 } },
-        { id: 'b', component: 't', action: 'wait', depends_on: ['a'] },
-      ],
-    })).body!
+    const wf = (
+      await call('POST', '/api/workflows', {
+        name: 'cp',
+        tasks: [
+          { id: 'a', component: 'harmonia', action: 'echo', input: { v: 1 } },
+          { id: 'b', component: 't', action: 'wait', depends_on: ['a'] },
+        ],
+      })
+    ).body!
     const ex = (await call('POST', '/api/executions', { workflow_id: wf.workflow_id })).body!
-    await until(async () => (await call('GET', `/api/executions/${ex.execution_id}`)).body!.task_executions.b.status === 'running', 'b running')
+    await until(
+      async () => (await call('GET', `/api/executions/${ex.execution_id}`)).body!.task_executions.b.status === 'running',
+      'b running',
+    )
     const saved = await call('PUT', `/api/state/${ex.execution_id}`, { state: { step: 2 } })
     expect(saved.status).toBe(200)
     expect(saved.body).toMatchObject({ execution_id: ex.execution_id, state: { step: 2 } })
@@ -185,15 +263,26 @@ describeEachStore('HTTP routes', () => {
 
     const cp = await call('POST', '/api/checkpoints', { execution_id: ex.execution_id })
     expect(cp.status).toBe(201)
-    expect(Object.keys(cp.body!).sort()).toEqual(['checkpoint_id', 'execution_id', 'created_at', 'workflow_status', 'task_statuses', 'completed_tasks', 'state_data'].sort())
-    expect(cp.body).toMatchObject({ execution_id: ex.execution_id, workflow_status: 'running', task_statuses: { a: 'completed', b: 'running' }, completed_tasks: ['a'], state_data: { step: 2 } })
+    expect(Object.keys(cp.body!).sort()).toEqual(
+      ['checkpoint_id', 'execution_id', 'created_at', 'workflow_status', 'task_statuses', 'completed_tasks', 'state_data'].sort(),
+    )
+    expect(cp.body).toMatchObject({
+      execution_id: ex.execution_id,
+      workflow_status: 'running',
+      task_statuses: { a: 'completed', b: 'running' },
+      completed_tasks: ['a'],
+      state_data: { step: 2 },
+    })
     expect((await call('GET', `/api/checkpoints/${cp.body!.checkpoint_id}`)).body).toEqual(cp.body)
     expect((await call('GET', `/api/checkpoints?execution_id=${ex.execution_id}`)).body).toMatchObject({ total: 1, items: [cp.body] })
 
     gate.resolve()
     const restored = await call('POST', `/api/checkpoints/${cp.body!.checkpoint_id}/restore`)
     expect(restored.status).toBe(201)
-    expect(restored.body).toMatchObject({ restored_from: cp.body!.checkpoint_id, task_executions: { a: { status: 'completed', output: { v: 1 } } } })
+    expect(restored.body).toMatchObject({
+      restored_from: cp.body!.checkpoint_id,
+      task_executions: { a: { status: 'completed', output: { v: 1 } } },
+    })
     const done = await harmonia.waitForExecution(restored.body!.execution_id)
     expect(done.status).toBe('completed')
     expect(done.task_executions.b!.output).toEqual({ waited: 'b' })
@@ -206,7 +295,11 @@ describeEachStore('HTTP routes', () => {
     const spec = await call('GET', '/openapi.json')
     expect(spec.body!.openapi).toBe('3.1.0')
     const app = createApp({ harmonia })
-    const res = await app.request('/api/workflows', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'x', tasks: [] }) })
+    const res = await app.request('/api/workflows', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x', tasks: [] }),
+    })
     expect([201, 422]).toContain(res.status)
     const missing = await app.request('/api/executions/01234567-89ab-7def-8123-456789abcdef')
     expect(missing.status).toBe(404)

@@ -52,15 +52,27 @@ it('SIGTERM during a run, then a restart, finishes the execution', { timeout: 12
       ],
     }),
   })
-  const ex = await json('/api/executions', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ workflow_id: wf.workflow_id }) })
-  await until(async () => (await json(`/api/executions/${ex.execution_id}`)).task_executions.z.status === 'running', 'sleep running', 30_000)
+  const ex = await json('/api/executions', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ workflow_id: wf.workflow_id }),
+  })
+  await until(
+    async () => (await json(`/api/executions/${ex.execution_id}`)).task_executions.z.status === 'running',
+    'sleep running',
+    30_000,
+  )
   first.child.kill('SIGTERM')
   expect(await first.exited).toBe(0)
 
   const second = startServerProcess(port)
   try {
     await until(() => second.output().includes('listening'), 'second server up', 60_000)
-    await until(async () => (await json(`/api/executions/${ex.execution_id}`)).status === 'completed', 'execution completed after restart', 60_000)
+    await until(
+      async () => (await json(`/api/executions/${ex.execution_id}`)).status === 'completed',
+      'execution completed after restart',
+      60_000,
+    )
     const done = await json(`/api/executions/${ex.execution_id}`)
     expect(done.task_executions.b.output).toEqual({ v: 1 })
     const events = (await json(`/api/executions/${ex.execution_id}/history`)).events as Array<{ seq: number }>
