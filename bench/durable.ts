@@ -16,17 +16,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db/client.js'
 import { createSqlStore } from '../src/db/sql.store.js'
 import type { CommitBatch, Store } from '../src/db/store.js'
 import { createHarmonia } from '../src/index.js'
-import { chain, fanOut } from './shapes.js'
-
-const quiet = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return quiet
-  },
-}
+import { chain, fanOut, quietLogger } from './shapes.js'
 
 /** Counts what the engine asks of the store: commits, statements (round trips) and payload bytes. */
 function counting(store: Store) {
@@ -57,7 +47,7 @@ const fmt = (n: number) => n.toLocaleString('en')
 async function measure(label: string, url: string): Promise<void> {
   const handle = await openDatabase(url)
   const { store, stats } = counting(createSqlStore(handle))
-  const harmonia = await createHarmonia({ store, logger: quiet, recover: false, maxConcurrentTasks: 10_000 })
+  const harmonia = await createHarmonia({ store, logger: quietLogger, recover: false, maxConcurrentTasks: 10_000 })
   try {
     const insertRate = await floor(handle, 2000)
     console.log(`${label}: single-row insert floor ${fmt(Math.round(insertRate))} rows/s (one connection, autocommit)`)

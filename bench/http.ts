@@ -9,16 +9,7 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import postgres from 'postgres'
 import { startServer } from '../src/http/server.js'
-
-const quiet = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  child() {
-    return quiet
-  },
-}
+import { quietLogger } from './shapes.js'
 
 type Result = { requests: { average: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number }
 
@@ -71,8 +62,8 @@ async function against(label: string, database: string): Promise<void> {
     port: 0,
     hostname: '127.0.0.1',
     tokens: [],
-    logger: quiet,
-    harmoniaOptions: { database, logger: quiet },
+    logger: quietLogger,
+    harmoniaOptions: { database, logger: quietLogger },
   })
   try {
     const wf = await server.harmonia.createWorkflow({ name: 'one', tasks: [{ id: 'n', component: 'harmonia', action: 'noop' }] })

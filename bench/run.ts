@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks'
 import { createHarmonia } from '../src/index.js'
-import { chain, fanOut, plainRun, type Shape } from './shapes.js'
+import { chain, fanOut, plainRun, quietLogger, type Shape } from './shapes.js'
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10)
 let peakRss = process.memoryUsage().rss
@@ -14,15 +14,7 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 async function engineRun(shape: Shape, maxConcurrency: number): Promise<number> {
   const harmonia = await createHarmonia({
     database: 'memory:store',
-    logger: {
-      debug() {},
-      info() {},
-      warn() {},
-      error() {},
-      child() {
-        return this
-      },
-    },
+    logger: quietLogger,
   })
   try {
     const workflow = await harmonia.createWorkflow({ name: 'bench', tasks: shape, max_concurrency: maxConcurrency })

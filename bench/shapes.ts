@@ -1,3 +1,8 @@
+import type { Logger } from '../src/actors/logger.js'
+
+/** A logger that drops everything: benchmarks measure the engine, not its log lines. */
+export const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quietLogger }
+
 /** Workflow shapes the benchmarks run: a chain and a fan-out/fan-in of `n` noop tasks. */
 export type Shape = { id: string; component: string; action: string; depends_on: string[] }[]
 

@@ -1,5 +1,6 @@
 /**
- * The seed document's client example, run in-process: task1 (ergon.execute_command) and task2
+ * The seed document's client example, run in-process by embedding the engine (`npx tsx examples/seed-example.ts`;
+ * the same over HTTP with the client is examples/client-basic.ts): task1 (ergon.execute_command) and task2
  * (prometheus.analyze_results) that reads task1's result. The two components are registered here as in-process
  * handlers; this ergon only understands `echo ...` (Harmonia never runs shell commands unless an operator enables it).
  */
@@ -50,3 +51,5 @@ export async function runSeedExample(log: (line: string) => void = console.log):
     await harmonia.close()
   }
 }
+
+if (import.meta.url === `file://${process.argv[1]}`) await runSeedExample()
