@@ -336,7 +336,9 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     async updateWorkflow(workflowId: string, body: unknown): Promise<Workflow> {
       const current = await workflowRecord(workflowId)
       assertStorable(body, '')
-      const definition = parse(body)
+      // Fields the body leaves out keep their current values (the seed's update sends only what changes).
+      const merged = body !== null && typeof body === 'object' && !Array.isArray(body) ? { ...current.definition, ...body } : body
+      const definition = parse(merged)
       const record: WorkflowRecord = {
         workflowId,
         version: current.version + 1,

@@ -47,6 +47,8 @@ describeEachStore('facade', () => {
       expect(updated.created_at).toBe(created.created_at)
       expect((await harmonia.getWorkflow(created.workflow_id)).tasks[0]!.id).toBe('second')
       expect((await harmonia.getWorkflow(created.workflow_id, { version: 1 })).tasks[0]!.id).toBe('first')
+      const partial = await harmonia.updateWorkflow(created.workflow_id, { description: 'only this changes' })
+      expect(partial).toMatchObject({ version: 3, name: 'alpha report', description: 'only this changes', tasks: [{ id: 'second' }] })
 
       await harmonia.deleteWorkflow(created.workflow_id)
       await expect(harmonia.getWorkflow(created.workflow_id)).rejects.toBeInstanceOf(NotFoundError)
