@@ -591,6 +591,11 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       return journal.listenAll(listener)
     },
 
+    /** Resolves once every transition recorded so far is committed (and its events published). */
+    flush(): Promise<void> {
+      return journal.flushed()
+    },
+
     /** Executions with a live actor in this process. */
     get activeExecutions(): number {
       return supervisor.liveCount

@@ -18,7 +18,7 @@ import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus, type ExecutionStatus } from '../model/status.js'
 import type { ComponentRegistry, HandlerContext } from '../components/registry.js'
 import type { RecoveryRecord, Store, TaskRow, TimerRow } from '../db/store.js'
-import { sleepOn, type Clock } from './clock.js'
+import { after, sleepOn, type Clock } from './clock.js'
 import type { Journal } from './journal.js'
 import type { Logger } from './logger.js'
 import type { Semaphore } from './semaphore.js'
@@ -272,7 +272,7 @@ export function createSupervisor(deps: SupervisorDeps) {
 
   function armTimeout(entry: Live, dueAt: string | undefined): void {
     if (dueAt === undefined) return
-    entry.timer = clock.setTimeout(() => entry.actor.send({ type: 'execution.timeout' }), Math.max(0, Date.parse(dueAt) - deps.now()))
+    entry.timer = after(clock, Date.parse(dueAt) - deps.now(), () => entry.actor.send({ type: 'execution.timeout' }))
   }
 
   /** Starts the actor of a new execution whose rows exist (status pending). */
@@ -368,10 +368,10 @@ export function createSupervisor(deps: SupervisorDeps) {
         const due = entry.timers.get(`retry:${row.task_id}`)
         if (row.status === 'retrying') {
           const wait = due === undefined ? 0 : Math.max(0, Date.parse(due) - deps.now())
-          slot.wake = clock.setTimeout(() => {
+          slot.wake = after(clock, wait, () => {
             slot.wake = null
             slot.actor?.send({ type: 'task.retry' })
-          }, wait)
+          })
         }
       }
     }

@@ -106,9 +106,8 @@ describeEachStore('restart recovery (in process)', () => {
     const wf = await a.createWorkflow({ name: 's', tasks: [{ id: 'z', component: 'harmonia', action: 'sleep', input: { seconds: 60 } }] })
     const run = await a.startExecution({ workflow_id: wf.workflow_id })
     await until(async () => (await a.getExecution(run.execution_id)).task_executions.z!.status === 'running', 'sleeping')
-    await a.getEvents(run.execution_id)
-    // Let the sleep register its durable timer.
-    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r))
+    // The sleep has registered its durable timer by now (the handler runs before the next commit): make it stored.
+    await a.flush()
     s.clock.increment(45_000)
     await a.close()
 
