@@ -167,12 +167,23 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
   const strict = options.strictComponents ?? options.components !== undefined
   const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS
   const journal = createJournal({ store, now, logger })
+  /**
+   * The final state of executions that ended in this process, most recent last: a finished execution no longer changes
+   * (only retention deletes it), so reading the result of one that just ended needs no round trip.
+   */
+  const finished = new Map<string, Execution>()
+  const FINISHED_KEPT = 1000
+  const remember = (execution: Execution) => {
+    finished.set(execution.execution_id, execution)
+    if (finished.size > FINISHED_KEPT) finished.delete(finished.keys().next().value!)
+  }
   const supervisor = createSupervisor({
     store,
     journal,
     registry,
     clock,
     now,
+    onFinished: remember,
     random: options.random ?? Math.random,
     logger,
     semaphore: createSemaphore(options.maxConcurrentTasks ?? 1000),
@@ -196,6 +207,8 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
 
   async function getExecution(executionId: string): Promise<Execution> {
     requireId('execution', executionId)
+    const recent = finished.get(executionId)
+    if (recent) return structuredClone(recent)
     const execution = await store.executions.get(executionId)
     if (!execution) throw new NotFoundError('execution', executionId)
     return execution
@@ -284,6 +297,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
   /** Deletes finished executions that ended more than `seconds` ago, with all their rows. */
   async function purge(seconds: number): Promise<number> {
     const removed = await store.executions.deleteEndedBefore(iso(now() - seconds * 1000))
+    finished.clear()
     if (removed > 0) logger.info('retention: deleted finished executions', { count: removed })
     return removed
   }
@@ -384,6 +398,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
 
     /** Resolves with the execution once it is completed, failed or canceled. */
     async waitForExecution(executionId: string): Promise<Execution> {
+      if (supervisor.isLive(executionId)) await supervisor.settled(executionId)
       const execution = await getExecution(executionId)
       if (isTerminalExecutionStatus(execution.status)) return execution
       await supervisor.settled(executionId)

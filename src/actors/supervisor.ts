@@ -12,7 +12,7 @@ import {
 import { planOf } from '../machines/plan.js'
 import { taskMachine, type AttemptInput, type TaskInput } from '../machines/task.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
-import { unstorable } from '../model/json.js'
+import { setOwn, unstorable } from '../model/json.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus, type ExecutionStatus } from '../model/status.js'
@@ -33,6 +33,18 @@ export type SupervisorDeps = {
   logger: Logger
   semaphore: Semaphore
   inspect?: Observer<InspectionEvent> | ((event: InspectionEvent) => void)
+  /** Called with the committed final state of each execution that ends in this process. */
+  onFinished?: (execution: Execution) => void
+}
+
+/** The wire form of a finished execution's in-memory rows (which are committed by then). */
+function finishedCopy(view: Execution): Execution {
+  const task_executions: Execution['task_executions'] = {}
+  for (const task of Object.values(view.task_executions) as TaskRow[]) {
+    const { snapshot: _s, skip: _k, ...wire } = task
+    setOwn(task_executions, wire.task_id, wire)
+  }
+  return structuredClone({ ...view, task_executions })
 }
 
 /** A hosted task actor; `actor` is null until it is created, just after the transition that started it. */
@@ -251,7 +263,12 @@ export function createSupervisor(deps: SupervisorDeps) {
       })
     }).then(async () => {
       release(entry)
-      await journal.flushed().catch(() => {})
+      const committed = await journal.flushed().then(
+        () => true,
+        () => false,
+      )
+      const view = journal.view(executionId)
+      if (committed && view && isTerminalExecutionStatus(view.status)) deps.onFinished?.(finishedCopy(view))
       // Drop every reference so that a finished execution costs nothing in memory.
       live.delete(executionId)
       journal.close(executionId)
