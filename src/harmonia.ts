@@ -86,7 +86,8 @@ function page(query: ListQuery): { limit: number; offset: number } {
 }
 
 function toWorkflow(record: WorkflowRecord): Workflow {
-  const d = record.definition
+  // A copy: definitions are shared with the engine (cached, and the plans of running executions).
+  const d = structuredClone(record.definition)
   return {
     workflow_id: record.workflowId,
     name: d.name,
@@ -200,9 +201,30 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     if (version !== undefined && !(Number.isInteger(version) && version >= 1 && version <= MAX_INT4)) {
       throw new NotFoundError(`workflow version ${version} of`, workflowId)
     }
+    const wanted = version ?? latestVersion.get(workflowId)
+    const cached = wanted === undefined ? undefined : versions.get(`${workflowId}:${wanted}`)
+    if (cached) return cached
     const record = version === undefined ? await store.workflows.latest(workflowId) : await store.workflows.version(workflowId, version)
     if (!record) throw new NotFoundError(version === undefined ? 'workflow' : `workflow version ${version} of`, workflowId)
+    rememberWorkflow(record, version === undefined)
     return record
+  }
+
+  /**
+   * Workflow versions never change once written, so they are kept (the most recent 500); which version is the latest
+   * is kept too and updated by this process's own writes. Single node: another node's update is not seen here until
+   * a restart (the multi-node issue will invalidate it through LISTEN/NOTIFY).
+   */
+  const versions = new Map<string, WorkflowRecord>()
+  const latestVersion = new Map<string, number>()
+  function rememberWorkflow(record: WorkflowRecord, isLatest: boolean): void {
+    versions.set(`${record.workflowId}:${record.version}`, record)
+    if (versions.size > 500) versions.delete(versions.keys().next().value!)
+    if (isLatest) latestVersion.set(record.workflowId, record.version)
+  }
+  function forgetWorkflow(workflowId: string): void {
+    latestVersion.delete(workflowId)
+    for (const key of [...versions.keys()]) if (key.startsWith(`${workflowId}:`)) versions.delete(key)
   }
 
   async function getExecution(executionId: string): Promise<Execution> {
@@ -231,6 +253,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
     const at = iso(now())
     const record: WorkflowRecord = { workflowId: uuidv7(), version: 1, definition, createdAt: at, updatedAt: at }
     await store.workflows.insert(record)
+    rememberWorkflow(record, true)
     return toWorkflow(record)
   }
 
@@ -361,6 +384,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
         updatedAt: new Date(now()).toISOString(),
       }
       await store.workflows.insert(record)
+      rememberWorkflow(record, true)
       return toWorkflow(record)
     },
 
@@ -369,6 +393,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
       const active = await store.executions.countActive(workflowId)
       if (active > 0) throw new ConflictError(`workflow ${workflowId} has ${active} execution(s) not finished; cancel them first`)
       await store.workflows.delete(workflowId)
+      forgetWorkflow(workflowId)
     },
 
     /** Creates an execution and starts it; resolves once its row exists (status `pending` or `running`). */
