@@ -1,3 +1,4 @@
+import { newTaskExecution } from '../../src/actors/projection.js'
 import { sql } from 'drizzle-orm'
 import { beforeEach, expect, it } from 'vitest'
 import { createSqlStore } from '../../src/db/sql.store.js'
@@ -6,7 +7,7 @@ import { StaleWriteError } from '../../src/errors.js'
 import type { WorkflowDefinition } from '../../src/model/definition.js'
 import type { ExecutionEvent } from '../../src/model/events.js'
 import { uuidv7 } from '../../src/model/ids.js'
-import type { Execution, TaskExecution } from '../../src/model/resources.js'
+import type { Execution } from '../../src/model/resources.js'
 import type { ExecutionStatus } from '../../src/model/status.js'
 import { countRows, describeEachDriver, rows, truncateAll } from '../support/db.js'
 
@@ -26,17 +27,7 @@ function definition(name: string, taskIds: string[]): WorkflowDefinition {
   }
 }
 
-const newTask = (taskId: string): TaskExecution => ({
-  task_id: taskId,
-  status: 'pending',
-  start_time: null,
-  end_time: null,
-  input: null,
-  output: null,
-  error: null,
-  retries: 0,
-  attempts: 0,
-})
+const newTask = newTaskExecution
 
 function execution(workflow: WorkflowRecord, overrides: Partial<Execution> = {}): Execution {
   return {
