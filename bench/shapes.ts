@@ -1,4 +1,4 @@
-import type { Logger } from '../src/actors/logger.js'
+import type { Logger } from '../src/logger.js'
 
 /** A logger that drops everything: benchmarks measure the engine, not its log lines. */
 export const quietLogger: Logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => quietLogger }

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os'
 import type { InspectionEvent, Observer } from 'xstate'
-import { systemClock, type Clock } from './actors/clock.js'
+import { systemClock, type Clock } from './clock.js'
 import { createJournal } from './actors/journal.js'
-import { createLogger, type Logger } from './actors/logger.js'
+import { createLogger, type Logger } from './logger.js'
 import { newTaskExecution } from './actors/projection.js'
 import { createSemaphore } from './actors/semaphore.js'
 import { createSupervisor } from './actors/supervisor.js'
@@ -17,7 +17,7 @@ import { InstantiateBodySchema, paramReferences, parseWith, substituteParams, Te
 import { metricsOf, type ExecutionHistory } from './model/history.js'
 import type { ExecutionEvent } from './model/events.js'
 import { isUuid, uuidv7 } from './model/ids.js'
-import { assertStorable, getOwn } from './model/json.js'
+import { assertStorable, getOwn } from './json.js'
 import { resolveExecutionInput } from './model/input.js'
 import {
   DEFAULT_LIST_LIMIT,

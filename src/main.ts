@@ -2,10 +2,10 @@
  * `npm start`: Harmonia's server on HARMONIA_PORT (default 8007), on PGlite in HARMONIA_DATA_DIR (default ./.harmonia)
  * or on Postgres with DATABASE_URL. SIGTERM/SIGINT close it gracefully.
  */
-import { createLogger } from './actors/logger.js'
+import { createLogger } from './logger.js'
 import { startServer } from './http/server.js'
 
-const logger = createLogger((process.env.HARMONIA_LOG_LEVEL as never) ?? 'info')
+const logger = createLogger(process.env.HARMONIA_LOG_LEVEL ? {} : { level: 'info' })
 const server = await startServer({ logger, graceMs: Number(process.env.HARMONIA_GRACE_MS ?? 10_000) })
 const where = process.env.DATABASE_URL ? 'Postgres (DATABASE_URL)' : `PGlite in ${process.env.HARMONIA_DATA_DIR ?? './.harmonia'}`
 logger.info(`harmonia listening on ${server.url} (database: ${server.harmonia.storeKind}, ${where})`)

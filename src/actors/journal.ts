@@ -3,7 +3,7 @@ import type { CommitBatch, ExecutionPatch, NewExecution, Store, TaskRow, TimerRo
 import type { Emitted } from '../machines/execution.machine.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../logger.js'
 import { applyFact } from './projection.js'
 
 /**

@@ -1,6 +1,6 @@
 import type { Emitted } from '../machines/execution.machine.js'
 import type { ErrorInfo } from '../model/events.js'
-import { getOwn, setOwn } from '../model/json.js'
+import { getOwn, setOwn } from '../json.js'
 import type { Execution, TaskExecution } from '../model/resources.js'
 
 /**

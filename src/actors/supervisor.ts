@@ -12,15 +12,15 @@ import {
 import { planOf } from '../machines/plan.js'
 import { taskMachine, type AttemptInput, type TaskInput } from '../machines/task.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
-import { setOwn, unstorable } from '../model/json.js'
+import { setOwn, unstorable } from '../json.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus, type ExecutionStatus } from '../model/status.js'
 import type { ComponentRegistry, HandlerContext } from '../components/registry.js'
 import type { RecoveryRecord, Store, TaskRow, TimerRow } from '../db/store.js'
-import { after, sleepOn, type Clock } from './clock.js'
+import { after, sleepOn, type Clock } from '../clock.js'
 import type { Journal } from './journal.js'
-import type { Logger } from './logger.js'
+import type { Logger } from '../logger.js'
 import type { Semaphore } from './semaphore.js'
 
 export type SupervisorDeps = {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { extname, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
+import { setOwn } from '../json.js'
 import { UsageError } from './io.js'
 
 /** Reads a JSON or YAML document (by extension; other files are tried as JSON, then YAML). */
@@ -49,8 +50,8 @@ export function parseInputPairs(pairs: readonly string[]): Record<string, unknow
     } catch {
       // not JSON: a plain string
     }
-    // defineProperty: a key such as `__proto__` becomes an own field, as JSON.parse would make it.
-    Object.defineProperty(input, key, { value, enumerable: true, writable: true, configurable: true })
+    // A key such as `__proto__` becomes an own field, as JSON.parse would make it.
+    setOwn(input, key, value)
   }
   return input
 }

@@ -1,8 +1,8 @@
 import { TerminalTaskError } from '../errors.js'
+import { isPlainObject } from '../json.js'
 import type { Component } from './registry.js'
 
-const asObject = (input: unknown): Record<string, unknown> =>
-  input !== null && typeof input === 'object' && !Array.isArray(input) ? (input as Record<string, unknown>) : {}
+const asObject = (input: unknown): Record<string, unknown> => (isPlainObject(input) ? input : {})
 
 /**
  * The built-in `harmonia` component: `noop` → `{}`, `echo` → its input, `sleep` `{seconds}` on the engine's clock,

@@ -1,5 +1,5 @@
 import { TerminalTaskError } from '../errors.js'
-import type { Logger } from '../actors/logger.js'
+import type { Logger } from '../logger.js'
 
 /** What a handler receives besides its input (DESIGN.md "Components"). */
 export type HandlerContext = {

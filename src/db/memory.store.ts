@@ -1,7 +1,7 @@
 import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution } from '../model/resources.js'
-import { setOwn } from '../model/json.js'
+import { setOwn } from '../json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
 import type { CheckpointRecord, RecoveryRecord, StateRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
 

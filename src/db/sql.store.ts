@@ -2,7 +2,7 @@ import { and, asc, count, desc, eq, gt, ilike, inArray, notInArray, or, sql, typ
 import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
 import { isUuid } from '../model/ids.js'
-import { setOwn } from '../model/json.js'
+import { setOwn } from '../json.js'
 import type { Execution, TaskExecution } from '../model/resources.js'
 import { TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
 import type { DatabaseHandle, DbExecutor } from './client.js'

@@ -1,9 +1,8 @@
 import type { ParseResult } from '@marcbachmann/cel-js'
 import { analyzeAst, AnalysisError, mergePlans, type RootPlan } from './analyze.js'
-import { setOwn } from './convert.js'
 import { celEnvironment, EXPRESSION_ROOTS } from './environment.js'
 import { ExpressionSyntaxError } from './errors.js'
-import { formatPath, type PathSegment } from './json-path.js'
+import { formatPath, setOwn, type PathSegment } from '../json.js'
 import { mayHoldExpression, scanTemplate, TemplateScanError } from './template.js'
 
 /** One parsed and checked `${...}` expression. Shared by every value that holds the same source. */

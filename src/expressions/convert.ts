@@ -13,6 +13,7 @@
  *   bigint); a non-finite double (`1.0 / 0.0`) is an evaluation error, since JSON cannot hold it;
  * - bytes become base64 strings, timestamps ISO-8601 strings, durations strings such as `"90s"`, types their name.
  */
+import { setOwn } from '../json.js'
 
 export type PathTrie = {
   /** The value at this path is used as a whole (or indexed dynamically): convert all of it. */
@@ -142,10 +143,4 @@ function objectFromCel(value: object): unknown {
   const text: unknown = (value as { toString(): unknown }).toString()
   if (typeof text !== 'string' || text.startsWith('[object ')) throw new NonJsonResultError(`the result has no JSON form (${tag})`)
   return text
-}
-
-/** Sets an own data property, also for the key `__proto__` (a plain assignment would replace the prototype). */
-export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true })
-  else target[key] = value
 }

@@ -1,4 +1,4 @@
-import { joinPath } from './json-path.js'
+import { joinPath } from '../json.js'
 
 /** Errors of the expression language: one for compile time (workflow creation), one for evaluation (run time). */
 

@@ -1,7 +1,8 @@
 import { serialize, type ASTNode } from '@marcbachmann/cel-js'
 import type { CompiledExpression, CompiledValue, ValueNode } from './compile.js'
 import { describeCelError } from './compile.js'
-import { fromCel, NonJsonResultError, setOwn, toCelPruned } from './convert.js'
+import { setOwn } from '../json.js'
+import { fromCel, NonJsonResultError, toCelPruned } from './convert.js'
 import type { RootPlan } from './analyze.js'
 import { ExpressionEvaluationError } from './errors.js'
 

@@ -13,7 +13,7 @@ import { executionRoutes } from './routes/executions.routes.js'
 import { checkpointRoutes, stateRoutes } from './routes/state.routes.js'
 import { templateRoutes } from './routes/templates.routes.js'
 import { workflowRoutes } from './routes/workflows.routes.js'
-import type { Logger } from '../actors/logger.js'
+import type { Logger } from '../logger.js'
 
 export type AppOptions = {
   harmonia: Harmonia

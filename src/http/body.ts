@@ -1,5 +1,5 @@
 import type { Context } from 'hono'
-import { formatPath, type PathSegment } from '../expressions/json-path.js'
+import { formatPath, type PathSegment } from '../json.js'
 import { HttpError } from './problem.js'
 
 /** Limits applied to request bodies before anything else sees them. */

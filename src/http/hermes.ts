@@ -1,5 +1,5 @@
 import { hostname } from 'node:os'
-import type { Logger } from '../actors/logger.js'
+import type { Logger } from '../logger.js'
 
 /** Capabilities Harmonia announces to Hermes (API.md "Hermes"). */
 export const HERMES_CAPABILITIES = [

@@ -1,10 +1,6 @@
 import { ValidationError, type FieldError } from '../errors.js'
-import { setOwn } from '../expressions/convert.js'
-import { appendPath } from '../expressions/json-path.js'
+import { appendPath, isPlainObject, setOwn } from '../json.js'
 import type { InputField, InputType } from './definition.js'
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** True when `value` has the declared input type (`integer`: a whole number; `object`: a plain object, not an array). */
 export function matchesInputType(value: unknown, type: InputType): boolean {

@@ -1,5 +1,6 @@
 import * as v from 'valibot'
 import { ValidationError } from '../errors.js'
+import { setOwn } from '../json.js'
 import { InputFieldSchema, objectRecord } from './workflow.schema.js'
 
 /** The body of `POST /api/templates` (API.md "Templates"). */
@@ -62,8 +63,7 @@ export function substituteParams(value: unknown, params: Record<string, unknown>
   if (Array.isArray(value)) return value.map((item) => substituteParams(item, params))
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {}
-    for (const [key, item] of Object.entries(value))
-      Object.defineProperty(out, key, { value: substituteParams(item, params), enumerable: true, writable: true, configurable: true })
+    for (const [key, item] of Object.entries(value)) setOwn(out, key, substituteParams(item, params))
     return out
   }
   return value

@@ -14,7 +14,7 @@ import {
   type SyntaxErrorSink,
   type TaskReference,
 } from '../expressions/index.js'
-import { appendPath, formatPath, joinPath, type PathSegment } from '../expressions/json-path.js'
+import { appendPath, formatPath, isPlainObject, joinPath, setOwn, type PathSegment } from '../json.js'
 import { rememberCompiled, type CompiledTask } from './compile.js'
 import { areUpstream, dependentsOf, findCycles, topologicalRanks } from './dag.js'
 import {
@@ -54,8 +54,6 @@ type TaskSketch = {
   action: string | undefined
 }
 
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 const nonEmpty = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined)
 
 /**
@@ -321,7 +319,7 @@ function buildDefinition(parsed: WorkflowOutput): WorkflowDefinition {
     if (field.required !== undefined) out.required = field.required
     if (field.default !== undefined) out.default = field.default
     if (field.description !== undefined) out.description = field.description
-    Object.defineProperty(input, name, { value: out, enumerable: true, writable: true, configurable: true })
+    setOwn(input, name, out)
   }
   const definition: WorkflowDefinition = {
     name: parsed.name,

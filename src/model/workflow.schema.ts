@@ -5,12 +5,10 @@
  * Unknown fields are dropped (a client may PUT back a workflow it fetched, with `workflow_id`, `created_at`, …).
  */
 import * as v from 'valibot'
+import { isPlainObject } from '../json.js'
 import { DEFAULT_MAX_CONCURRENCY, INPUT_TYPES } from './definition.js'
 
 const nonEmptyString = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Any JSON object (not an array, not null). */
 export const JsonObjectSchema = v.custom<Record<string, unknown>>(isPlainObject, 'must be an object')

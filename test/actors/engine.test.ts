@@ -545,7 +545,7 @@ describeEachStore('engine', () => {
       })
       expect((await harmonia.waitForExecution(g.execution_id)).status).toBe('completed')
       await expect(harmonia.startExecution({ workflow_id: good.workflow_id, input: { s: 'a\u0000' } })).rejects.toMatchObject({
-        errors: [{ path: 'input' }],
+        errors: [{ path: 'input.s' }],
       })
     })
 

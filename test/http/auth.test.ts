@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import { createLogger } from '../../src/actors/logger.js'
+import { createLogger } from '../../src/logger.js'
 import type { Component } from '../../src/components/registry.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
 import type { ExecutionEvent } from '../../src/model/events.js'
@@ -113,7 +113,7 @@ describe('auth with tokens configured', () => {
       hostname: '127.0.0.1',
       tokens: TOKENS,
       graceMs: 0,
-      logger: createLogger('debug', {}, (line) => logged.push(line)),
+      logger: createLogger({ level: 'debug', pretty: false, write: (line) => logged.push(line) }),
       harmoniaOptions: { database: 'memory:store', components: { test: testComponent(gate.promise) } },
     })
     const workflow = await authed('POST', '/api/workflows', {

@@ -6,7 +6,7 @@
  * an int4 overflow) only fail in SQL.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../../src/actors/logger.js'
+import { createLogger } from '../../src/logger.js'
 import type { Component } from '../../src/components/registry.js'
 import { createSqlStore } from '../../src/db/sql.store.js'
 import type { HarmoniaOptions } from '../../src/harmonia.js'
@@ -1097,7 +1097,7 @@ const rows: Row[] = [
     status: 422,
     type: T.validation,
     detail: /NUL/,
-    paths: ['input'],
+    paths: ['input.s'],
   },
 
   // --- templates
@@ -1850,7 +1850,7 @@ for (const store of stores) {
         port: 0,
         hostname: '127.0.0.1',
         tokens: [],
-        logger: createLogger('error', {}, (line) => logged.push(line)),
+        logger: createLogger({ level: 'error', pretty: false, write: (line) => logged.push(line) }),
         graceMs: 0,
         harmoniaOptions: { ...(await store.options()), components: { test: testComponent(gate.promise) } },
       })

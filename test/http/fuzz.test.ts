@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createLogger } from '../../src/actors/logger.js'
+import { createLogger } from '../../src/logger.js'
 import { createSqlStore } from '../../src/db/sql.store.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../../src/harmonia.js'
 import { createApp } from '../../src/http/app.js'
@@ -243,7 +243,7 @@ for (const store of stores) {
     const statuses = new Map<number, number>()
 
     beforeAll(async () => {
-      const logger = createLogger('error', {}, (line) => logged.push(line))
+      const logger = createLogger({ level: 'error', pretty: false, write: (line) => logged.push(line) })
       harmonia = await createHarmonia({ ...(await store.options()), logger })
       app = createApp({ harmonia, logger })
       const workflow = await harmonia.createWorkflow({

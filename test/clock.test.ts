@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
-import { sleepOn } from '../../src/actors/clock.js'
+import { sleepOn } from '../src/clock.js'
 
 it('sleeps longer than one timer can wait (2^31 − 1 ms) without firing early', async () => {
   const clock = new SimulatedClock()
