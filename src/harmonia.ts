@@ -9,9 +9,8 @@ import { createSupervisor } from './actors/supervisor.js'
 import { harmoniaComponent } from './components/harmonia.component.js'
 import { createComponentRegistry, type Component } from './components/registry.js'
 import { createMemoryStore } from './db/memory.store.js'
-import type { Checkpoint, CheckpointRecord, StateRecord, Store, TemplateRecord, WorkflowRecord } from './db/store.js'
+import type { CheckpointRecord, Store, TemplateRecord, WorkflowRecord } from './db/store.js'
 import { ConflictError, InvalidTransitionError, NotFoundError, ValidationError } from './errors.js'
-import type { CarriedTask } from './machines/execution.machine.js'
 import { DEFAULT_MAX_TASKS, type InputField, type WorkflowDefinition } from './model/definition.js'
 import { InstantiateBodySchema, paramReferences, parseWith, substituteParams, TemplateBodySchema } from './model/template.js'
 import { metricsOf, type ExecutionHistory } from './model/history.js'
@@ -27,11 +26,15 @@ import {
   type ExecutionSummary,
   type ListQuery,
   type Page,
+  type CarriedTask,
+  type Checkpoint,
+  type StateRecord,
   type Template,
   type Workflow,
 } from './model/resources.js'
 import { isTerminalExecutionStatus } from './model/status.js'
 import { parseWorkflowDefinition } from './model/validate.js'
+import { MAX_INT4 } from './model/limits.js'
 
 export type HarmoniaOptions = {
   /** Components registered at creation. When given, the component set is known: workflows naming others are rejected. */
@@ -113,35 +116,6 @@ function requireId(kind: string, id: string): void {
   if (!isUuid(id)) throw new NotFoundError(kind, id)
 }
 
-const MAX_INT4 = 2 ** 31 - 1
-
-/** The longest delay a timer can wait: Node's setTimeout fires at once (after 1 ms) beyond 2^31 − 1 ms. */
-const MAX_TIMER_SECONDS = Math.floor(MAX_INT4 / 1000)
-
-/**
- * Rejects durations a timer cannot wait (`timeout: 1e308` made the deadline an invalid date: a 500 at start, or an
- * uncaught RangeError from a retry timer): the workflow and task timeouts and the retry intervals.
- */
-function checkTimerRanges(definition: WorkflowDefinition): WorkflowDefinition {
-  const errors: { path: string; message: string }[] = []
-  const check = (path: string, label: string, seconds: number | undefined) => {
-    if (seconds !== undefined && seconds > MAX_TIMER_SECONDS) {
-      errors.push({ path, message: `${label}must be at most ${MAX_TIMER_SECONDS} seconds (about 24.8 days), got ${seconds}` })
-    }
-  }
-  check('timeout', 'timeout ', definition.timeout)
-  definition.tasks.forEach((task, i) => {
-    const label = `task ${JSON.stringify(task.id)}: `
-    check(`tasks[${i}].timeout`, `${label}timeout `, task.timeout)
-    if (typeof task.retry === 'object') {
-      check(`tasks[${i}].retry.initial_interval`, `${label}retry.initial_interval `, task.retry.initial_interval)
-      check(`tasks[${i}].retry.max_interval`, `${label}retry.max_interval `, task.retry.max_interval)
-    }
-  })
-  if (errors.length > 0) throw new ValidationError(errors, 'Invalid workflow definition')
-  return definition
-}
-
 /** The one facade every entry point uses (DESIGN.md "One facade"): embedding code, HTTP routes, the CLI. */
 export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Harmonia> {
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
@@ -193,7 +167,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
   let closed = false
 
   const parse = (body: unknown) =>
-    checkTimerRanges(parseWorkflowDefinition(body, { maxTasks, ...(strict ? { components: registry } : {}) }))
+    parseWorkflowDefinition(body, { maxTasks, ...(strict ? { components: registry } : {}) })
 
   async function workflowRecord(workflowId: string, version?: number): Promise<WorkflowRecord> {
     requireId('workflow', workflowId)

@@ -4,7 +4,6 @@ import { InvalidTransitionError, NotFoundError, TerminalTaskError } from '../err
 import {
   executionMachine,
   ledgerFromRows,
-  type CarriedTask,
   type ExecutionActor,
   type ExecutionContext,
   type StartTaskParams,
@@ -14,7 +13,7 @@ import { taskMachine, type AttemptInput, type TaskInput } from '../machines/task
 import type { WorkflowDefinition } from '../model/definition.js'
 import { setOwn, unstorable } from '../json.js'
 import type { ExecutionEvent } from '../model/events.js'
-import type { Execution } from '../model/resources.js'
+import type { CarriedTask, Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus, type ExecutionStatus } from '../model/status.js'
 import type { ComponentRegistry, HandlerContext } from '../components/registry.js'
 import type { RecoveryRecord, Store, TaskRow, TimerRow } from '../db/store.js'

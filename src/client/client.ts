@@ -1,4 +1,4 @@
-import type { Checkpoint, StateRecord } from '../db/store.js'
+import type { Checkpoint, StateRecord } from '../model/resources.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { ExecutionHistory } from '../model/history.js'
 import type { Execution, ExecutionSummary, Page, Template, Workflow } from '../model/resources.js'

@@ -6,10 +6,9 @@ import type { InputField, RetryPolicyInput } from '../model/definition.js'
 import type { ExecutionStatus } from '../model/status.js'
 
 export type { InputField, RetryPolicyInput }
-export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Page } from '../model/resources.js'
+export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Page, Checkpoint, StateRecord } from '../model/resources.js'
 export type { ExecutionEvent, EventType, ErrorInfo, ExecutionStatus, TaskStatus } from '../model/events.js'
 export type { ExecutionHistory, ExecutionMetrics } from '../model/history.js'
-export type { Checkpoint, StateRecord } from '../db/store.js'
 
 /** A task as a client sends it: `id`, `component` and `action` are required. */
 export type TaskRequest = {

@@ -1,9 +1,9 @@
 import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
-import type { Execution } from '../model/resources.js'
+import type { Execution, StateRecord } from '../model/resources.js'
 import { setOwn } from '../json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
-import type { CheckpointRecord, RecoveryRecord, StateRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
+import type { CheckpointRecord, RecoveryRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
 
 /** Deep copy of JSON data, so callers never hold the store's own objects. */
 const copy = <T>(value: T): T => structuredClone(value)

@@ -3,7 +3,7 @@ import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
 import { isUuid } from '../model/ids.js'
 import { setOwn } from '../json.js'
-import type { Execution, TaskExecution } from '../model/resources.js'
+import type { Checkpoint, Execution, TaskExecution } from '../model/resources.js'
 import { TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
 import type { DatabaseHandle, DbExecutor } from './client.js'
 import {
@@ -17,7 +17,7 @@ import {
   workflows,
   workflowVersions,
 } from './schema/index.js'
-import type { Checkpoint, CommitBatch, RecoveryRecord, Store, TaskRow, TemplateRecord, WorkflowRecord } from './store.js'
+import type { CommitBatch, RecoveryRecord, Store, TaskRow, TemplateRecord, WorkflowRecord } from './store.js'
 
 /**
  * The Store port over drizzle, on PGlite or postgres.js alike (one code path: `DbExecutor` is the common type).

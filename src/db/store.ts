@@ -1,7 +1,7 @@
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ErrorInfo, ExecutionEvent } from '../model/events.js'
-import type { Execution, ExecutionListQuery, ListQuery, TaskExecution } from '../model/resources.js'
-import type { ExecutionStatus } from '../model/status.js'
+import type { Checkpoint, Execution, ExecutionListQuery, ListQuery, StateRecord, TaskExecution } from '../model/resources.js'
+import type { ExecutionStatus, SkipReason } from '../model/status.js'
 
 /**
  * The storage port of the engine. Two implementations: the in-memory store (embedding tests) and the SQL store
@@ -31,8 +31,6 @@ export type TemplateRecord = {
   version: number
   created_at: string
 }
-
-export type SkipReason = 'condition' | 'upstream'
 
 /** A task row as the engine keeps it: the wire fields plus what recovery needs. */
 export type TaskRow = TaskExecution & {
@@ -86,22 +84,11 @@ export type RecoveryRecord = {
   state: Record<string, unknown>
 }
 
-export type Checkpoint = {
-  checkpoint_id: string
-  execution_id: string
-  created_at: string
-  workflow_status: ExecutionStatus
-  task_statuses: Record<string, TaskExecution['status']>
-  completed_tasks: string[]
-  state_data: Record<string, unknown>
-}
-
 /** A checkpoint with what a restore needs: the outputs of its completed tasks. */
 export type CheckpointRecord = Checkpoint & { outputs: Record<string, { output: unknown; attempts: number }> }
 
-export type StateRecord = { execution_id: string; state: Record<string, unknown>; updated_at: string }
-
-export type Page<T> = { items: T[]; total: number }
+/** A page as the store answers it; the facade adds `limit` and `offset` (model/resources.ts `Page`). */
+export type StorePage<T> = { items: T[]; total: number }
 
 export type Store = {
   /** `memory` or `pglite` or `postgres`. */
@@ -110,13 +97,13 @@ export type Store = {
     insert(record: WorkflowRecord): Promise<void>
     latest(workflowId: string): Promise<WorkflowRecord | undefined>
     version(workflowId: string, version: number): Promise<WorkflowRecord | undefined>
-    list(query: { limit: number; offset: number; filter?: string }): Promise<Page<WorkflowRecord>>
+    list(query: { limit: number; offset: number; filter?: string }): Promise<StorePage<WorkflowRecord>>
     delete(workflowId: string): Promise<boolean>
   }
   templates: {
     insert(record: TemplateRecord): Promise<void>
     get(templateId: string): Promise<TemplateRecord | undefined>
-    list(query: { limit: number; offset: number; filter?: string }): Promise<Page<TemplateRecord>>
+    list(query: { limit: number; offset: number; filter?: string }): Promise<StorePage<TemplateRecord>>
   }
   executions: {
     /** Inserts the execution (status pending), its task rows and its timers, owned by `owner` at `epoch`. */
@@ -124,7 +111,7 @@ export type Store = {
     /** The execution with its task_executions (committed state only). */
     get(executionId: string): Promise<Execution | undefined>
     /** Newest first, without task_executions (an empty object). */
-    list(query: Required<Pick<ListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>): Promise<Page<Execution>>
+    list(query: Required<Pick<ListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>): Promise<StorePage<Execution>>
     countActive(workflowId: string): Promise<number>
     /**
      * Claims every non-terminal execution for `owner`: bumps each one's epoch (fencing the previous owner) and
@@ -145,7 +132,7 @@ export type Store = {
   checkpoints: {
     insert(record: CheckpointRecord): Promise<void>
     get(checkpointId: string): Promise<CheckpointRecord | undefined>
-    list(query: { execution_id?: string; limit: number; offset: number }): Promise<Page<Checkpoint>>
+    list(query: { execution_id?: string; limit: number; offset: number }): Promise<StorePage<Checkpoint>>
   }
   /** Applies one tick of changes atomically (see above). */
   commit(batch: CommitBatch): Promise<void>

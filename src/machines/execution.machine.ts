@@ -3,7 +3,8 @@ import type { TaskFailure } from '../errors.js'
 import { evaluateCondition, evaluateValue, type Scope, type TaskView } from '../expressions/index.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ErrorInfo, EventType } from '../model/events.js'
-import type { TaskStatus } from '../model/status.js'
+import type { CarriedTask } from '../model/resources.js'
+import type { SkipReason, TaskStatus } from '../model/status.js'
 import { nextRandom } from './backoff.js'
 import { planOf, type Plan } from './plan.js'
 import { taskMachine, type TaskInput, type TaskOutput, type TaskReport } from './task.machine.js'
@@ -23,8 +24,6 @@ import { taskMachine, type TaskInput, type TaskOutput, type TaskReport } from '.
  * The machine decides facts and emits them (`actor.on('*')`); the runtime stamps, persists and publishes them.
  */
 
-export type CarriedTask = { status: 'completed'; output: unknown; attempts: number }
-
 export type ExecutionInput = {
   executionId: string
   workflowId: string
@@ -38,9 +37,8 @@ export type ExecutionInput = {
   carried?: Record<string, CarriedTask>
 }
 
-type SkipReason = 'condition' | 'upstream'
-
-export type TaskRecord = {
+/** The supervisor's record of one task, index-aligned with the definition's tasks. */
+export type LedgerEntry = {
   status: TaskStatus
   attempts: number
   output: unknown
@@ -55,7 +53,7 @@ export type TaskRecord = {
 }
 
 export type Ledger = {
-  tasks: TaskRecord[]
+  tasks: LedgerEntry[]
   ready: number[]
   readyHead: number
   live: number
@@ -125,7 +123,7 @@ export function scopeOf(context: ExecutionContext, plan: Plan = planOf(context.d
 
 function createLedger(definition: WorkflowDefinition, seed: number, carried: Record<string, CarriedTask> = {}): Ledger {
   const plan = planOf(definition)
-  const tasks: TaskRecord[] = plan.ids.map((id, i) => {
+  const tasks: LedgerEntry[] = plan.ids.map((id, i) => {
     const kept = Object.hasOwn(carried, id) ? carried[id] : undefined
     if (kept) return { status: 'completed', attempts: kept.attempts, output: kept.output, error: null, remaining: 0, live: false }
     const open = plan.deps[i]!.filter((d) => !Object.hasOwn(carried, plan.ids[d]!)).length
@@ -158,15 +156,15 @@ export type StoredTask = {
 export function ledgerFromRows(definition: WorkflowDefinition, rows: StoredTask[], seed: number): Ledger {
   const plan = planOf(definition)
   const byId = new Map(rows.map((r) => [r.task_id, r]))
-  const tasks: TaskRecord[] = plan.ids.map((id) => {
+  const tasks: LedgerEntry[] = plan.ids.map((id) => {
     const row = byId.get(id)
     const status = row?.status ?? 'pending'
     const live = status === 'running' || status === 'retrying' || status === 'paused'
-    const rec: TaskRecord = { status, attempts: row?.attempts ?? 0, output: row?.output ?? null, error: row?.error ?? null, remaining: 0, live, input: row?.input }
+    const rec: LedgerEntry = { status, attempts: row?.attempts ?? 0, output: row?.output ?? null, error: row?.error ?? null, remaining: 0, live, input: row?.input }
     if (row?.skip) rec.skip = row.skip
     return rec
   })
-  const unblocks = (rec: TaskRecord) => rec.status === 'completed' || (rec.status === 'skipped' && rec.skip === 'condition')
+  const unblocks = (rec: LedgerEntry) => rec.status === 'completed' || (rec.status === 'skipped' && rec.skip === 'condition')
   const ready: number[] = []
   let settled = 0
   let failed = 0

@@ -1,6 +1,5 @@
-import type { Checkpoint } from '../db/store.js'
 import type { ExecutionEvent } from './events.js'
-import type { Execution } from './resources.js'
+import type { Checkpoint, Execution } from './resources.js'
 import { TASK_STATUSES, type TaskStatus } from './status.js'
 
 /** Figures of one execution, computed from its rows (the seed's ExecutionMetrics). */

@@ -59,6 +59,24 @@ export type Execution = {
 
 export type ExecutionSummary = Omit<Execution, 'task_executions'>
 
+/** A consistent copy of an execution's task statuses and state (API.md "State and checkpoints"). */
+export type Checkpoint = {
+  checkpoint_id: string
+  execution_id: string
+  created_at: string
+  workflow_status: ExecutionStatus
+  task_statuses: Record<string, TaskStatus>
+  completed_tasks: string[]
+  state_data: Record<string, unknown>
+}
+
+/** An execution's saved state (`GET/PUT /api/state/{execution_id}`). */
+export type StateRecord = { execution_id: string; state: Record<string, unknown>; updated_at: string }
+
+/** A completed task whose result a new execution keeps (a restored checkpoint, a rerun): it does not run again. */
+export type CarriedTask = { status: 'completed'; output: unknown; attempts: number }
+
+/** One page of a list (API.md "Lists"). */
 export type Page<T> = { items: T[]; total: number; limit: number; offset: number }
 
 export type ListQuery = { limit?: number; offset?: number; filter?: string }

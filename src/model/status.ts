@@ -23,3 +23,7 @@ export function isTerminalExecutionStatus(status: ExecutionStatus): status is Te
 export function isTerminalTaskStatus(status: TaskStatus): status is TerminalTaskStatus {
   return (TERMINAL_TASK_STATUSES as readonly string[]).includes(status)
 }
+
+/** Why a task was skipped: its condition was false (dependents run), or an upstream task did not complete (they skip too). */
+export const SKIP_REASONS = ['condition', 'upstream'] as const
+export type SkipReason = (typeof SKIP_REASONS)[number]

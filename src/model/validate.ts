@@ -25,6 +25,7 @@ import {
   type TaskDefinition,
   type WorkflowDefinition,
 } from './definition.js'
+import { checkTimerRanges } from './limits.js'
 import { describeInputType, describeValue, matchesInputType } from './input.js'
 import { WorkflowDefinitionListSchema } from './workflow.schema.js'
 
@@ -78,6 +79,8 @@ export function parseWorkflowDefinition(body: unknown, options: ParseWorkflowOpt
 
   if (errors.length > 0 || !parsed.success) throw invalid(errors)
   const definition = buildDefinition(parsed.output)
+  checkTimerRanges(definition, errors)
+  if (errors.length > 0) throw invalid(errors)
   rememberCompiled({ definition, tasks: compiledTasks, output })
   return definition
 }

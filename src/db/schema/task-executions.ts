@@ -1,6 +1,6 @@
 import { integer, pgTable, primaryKey, text, uuid } from 'drizzle-orm/pg-core'
 import type { ErrorInfo } from '../../model/events.js'
-import type { SkipReason } from '../store.js'
+import type { SkipReason } from '../../model/status.js'
 import { jsonb, timestamptz } from './columns.js'
 import { taskStatus } from './enums.js'
 import { executions } from './executions.js'
