@@ -166,8 +166,7 @@ function createHarmoniaSync(options: HarmoniaOptions, store: Store) {
   })
   let closed = false
 
-  const parse = (body: unknown) =>
-    parseWorkflowDefinition(body, { maxTasks, ...(strict ? { components: registry } : {}) })
+  const parse = (body: unknown) => parseWorkflowDefinition(body, { maxTasks, ...(strict ? { components: registry } : {}) })
 
   async function workflowRecord(workflowId: string, version?: number): Promise<WorkflowRecord> {
     requireId('workflow', workflowId)
