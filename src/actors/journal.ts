@@ -1,10 +1,13 @@
 import { StaleWriteError } from '../errors.js'
 import type { CommitBatch, ExecutionPatch, NewExecution, Store, TaskRow, TimerRow } from '../db/store.js'
-import type { Emitted } from '../machines/execution.machine.js'
-import type { ExecutionEvent } from '../model/events.js'
-import type { Execution } from '../model/resources.js'
 import type { Logger } from '../logger.js'
+import type { Emitted, RowFact } from '../machines/events.js'
+import type { ExecutionEvent } from '../model/events.js'
+import type { Execution, StateRecord } from '../model/resources.js'
+import { TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
+import { createListeners } from './listeners.js'
 import { applyFact } from './projection.js'
+import { retryKey, TIMEOUT_KEY, timerTask } from './timer-keys.js'
 
 /**
  * Persist, then publish (DESIGN.md "Durability").
@@ -15,20 +18,22 @@ import { applyFact } from './projection.js'
  * grow with the DAG), the new events, timers and state. Only after a batch is committed are its events handed to
  * listeners, in order. A client therefore never sees an event that a crash could take back.
  */
-export type EventListener = (event: ExecutionEvent) => void
 
 type View = {
   epoch: number
   lastSeq: number
   execution: Execution
   tasks: Map<string, TaskRow>
-  dirtyExecution: boolean
   dirtyTasks: Set<string>
   /** Timer keys per task, cleared when the task settles. */
   taskTimers: Map<string, Set<string>>
+  /** The state saved last while live (null until one is saved). */
+  state: StateRecord | null
   /** Called when a commit of this execution is refused (another owner). */
   onStale: () => void
 }
+
+type Waiter = { resolve: () => void; reject: (error: Error) => void }
 
 type Pending = {
   creates: NewExecution[]
@@ -37,7 +42,7 @@ type Pending = {
   timersCleared: Map<string, { execution_id: string; key: string }>
   states: CommitBatch['states']
   views: Set<View>
-  waiters: Array<{ resolve: () => void; reject: (error: Error) => void }>
+  waiters: Waiter[]
 }
 
 const emptyPending = (): Pending => ({
@@ -51,11 +56,11 @@ const emptyPending = (): Pending => ({
 })
 
 const TASK_END = new Set(['task_completed', 'task_failed', 'task_canceled', 'task_skipped'])
+const WORKFLOW_END: ReadonlySet<string> = new Set(TERMINAL_EXECUTION_STATUSES.map((s) => `workflow_${s}`))
 
 export function createJournal(deps: { store: Store; now: () => number; logger: Logger }) {
   const views = new Map<string, View>()
-  const listeners = new Map<string, Set<EventListener>>()
-  const everyListeners = new Set<EventListener>()
+  const listeners = createListeners({ events: deps.store.events, logger: deps.logger })
   let pending = emptyPending()
   let inFlight: Promise<void> | null = null
   let stampMs = NaN
@@ -71,20 +76,6 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     return stamp
   }
 
-  function publish(events: ExecutionEvent[]): void {
-    for (const event of events) {
-      const set = listeners.get(event.execution_id)
-      const all = set ? [...set, ...everyListeners] : everyListeners
-      for (const listener of all) {
-        try {
-          listener(event)
-        } catch (error) {
-          deps.logger.error('event listener threw', { execution_id: event.execution_id, error: String(error) })
-        }
-      }
-    }
-  }
-
   function buildBatch(batch: Pending): CommitBatch {
     const out: CommitBatch = {
       creates: batch.creates,
@@ -98,20 +89,17 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     for (const view of batch.views) {
       const e = view.execution
       // Always written, even unchanged: its epoch check fences every other row of this execution in the batch.
-      {
-        const patch: ExecutionPatch = {
-          status: e.status,
-          start_time: e.start_time,
-          end_time: e.end_time,
-          output: e.output,
-          error: e.error,
-          last_seq: view.lastSeq,
-        }
-        out.executions.push({ execution_id: e.execution_id, epoch: view.epoch, patch })
+      const patch: ExecutionPatch = {
+        status: e.status,
+        start_time: e.start_time,
+        end_time: e.end_time,
+        output: e.output,
+        error: e.error,
+        last_seq: view.lastSeq,
       }
+      out.executions.push({ execution_id: e.execution_id, epoch: view.epoch, patch })
       // Rows are copied here: later facts change the view while this batch is being written.
       for (const taskId of view.dirtyTasks) out.tasks.push({ execution_id: e.execution_id, row: { ...view.tasks.get(taskId)! } })
-      view.dirtyExecution = false
       view.dirtyTasks.clear()
     }
     return out
@@ -130,30 +118,18 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     }
   }
 
+  const isEmpty = (batch: CommitBatch) =>
+    batch.creates.length + batch.executions.length + batch.tasks.length + batch.events.length === 0 &&
+    batch.timersSet.length + batch.timersCleared.length + batch.states.length === 0
+
   async function drain(): Promise<void> {
-    while (
-      pending.creates.length > 0 ||
-      pending.views.size > 0 ||
-      pending.waiters.length > 0 ||
-      pending.states.length > 0 ||
-      pending.timersSet.size > 0
-    ) {
+    while (pending.creates.length > 0 || pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0) {
       const taken = pending
       pending = emptyPending()
       const batch = buildBatch(taken)
       let failure: Error | null = null
       try {
-        if (
-          batch.executions.length +
-            batch.tasks.length +
-            batch.events.length +
-            batch.timersSet.length +
-            batch.timersCleared.length +
-            batch.states.length >
-          0
-        ) {
-          await commitWithRetry(batch)
-        }
+        if (!isEmpty(batch)) await commitWithRetry(batch)
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error))
         deps.logger.error('journal commit failed: the executions in it stop here and resume from the store on restart', {
@@ -161,10 +137,11 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         })
         for (const view of taken.views) view.onStale()
       }
-      if (failure === null) publish(batch.events)
-      for (const waiter of taken.waiters)
+      if (failure === null) listeners.publish(batch.events)
+      for (const waiter of taken.waiters) {
         if (failure === null) waiter.resolve()
         else waiter.reject(failure)
+      }
     }
     inFlight = null
   }
@@ -180,28 +157,46 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     return view
   }
 
-  function setTimer(view: View, key: string, dueAt: string, taskId?: string): void {
-    const id = `${view.execution.execution_id}\u0000${key}`
-    pending.timersCleared.delete(id)
-    pending.timersSet.set(id, { execution_id: view.execution.execution_id, key, due_at: dueAt })
-    if (taskId !== undefined) {
-      let keys = view.taskTimers.get(taskId)
-      if (!keys) view.taskTimers.set(taskId, (keys = new Set()))
-      keys.add(key)
-    }
+  const timerId = (view: View, key: string) => `${view.execution.execution_id}\u0000${key}`
+
+  function setTimer(view: View, key: string, dueAt: string): void {
+    pending.timersCleared.delete(timerId(view, key))
+    pending.timersSet.set(timerId(view, key), { execution_id: view.execution.execution_id, key, due_at: dueAt })
+    const taskId = timerTask(key)
+    if (taskId === undefined) return
+    let keys = view.taskTimers.get(taskId)
+    if (!keys) view.taskTimers.set(taskId, (keys = new Set()))
+    keys.add(key)
   }
 
   function clearTimer(view: View, key: string): void {
-    const id = `${view.execution.execution_id}\u0000${key}`
-    pending.timersSet.delete(id)
-    pending.timersCleared.set(id, { execution_id: view.execution.execution_id, key })
+    pending.timersSet.delete(timerId(view, key))
+    pending.timersCleared.set(timerId(view, key), { execution_id: view.execution.execution_id, key })
   }
 
   function clearTaskTimers(view: View, taskId: string): void {
-    const keys = view.taskTimers.get(taskId)
-    if (!keys) return
-    for (const key of keys) clearTimer(view, key)
+    for (const key of view.taskTimers.get(taskId) ?? []) clearTimer(view, key)
     view.taskTimers.delete(taskId)
+  }
+
+  /** The row changes a task fact implies beyond the projection: durable timers, the kept snapshot, the skip cause. */
+  function recordTaskFact(view: View, fact: RowFact & { taskId: string }, at: string): void {
+    const row = view.tasks.get(fact.taskId)!
+    view.dirtyTasks.add(fact.taskId)
+    if (fact.type === 'task.status') {
+      if (fact.status === 'paused') clearTimer(view, retryKey(fact.taskId))
+      // Released from a pause into a backoff that starts over.
+      if (fact.status === 'retrying') setTimer(view, retryKey(fact.taskId), new Date(Date.parse(at) + (fact.delayMs ?? 0)).toISOString())
+    } else if (fact.event === 'task_retrying') {
+      setTimer(view, retryKey(fact.taskId), new Date(Date.parse(at) + Number(fact.data.delay_ms ?? 0)).toISOString())
+    } else if (fact.event === 'task_started') {
+      clearTimer(view, retryKey(fact.taskId))
+      row.snapshot = null
+    } else if (TASK_END.has(fact.event)) {
+      clearTaskTimers(view, fact.taskId)
+      row.snapshot = null
+      if (fact.event === 'task_skipped') row.skip = fact.data.cause === 'condition' ? 'condition' : 'upstream'
+    }
   }
 
   return {
@@ -220,18 +215,17 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         lastSeq: options.lastSeq ?? 0,
         execution: { ...execution, task_executions: Object.fromEntries(tasks) },
         tasks,
-        dirtyExecution: false,
         dirtyTasks: new Set(),
         taskTimers: new Map(),
+        state: null,
         onStale: options.onStale ?? (() => {}),
       }
       for (const timer of options.timers ?? []) {
-        const taskId = /^(?:retry|sleep):([^\0]*?)(?::\d+)?$/.exec(timer.key)?.[1]
-        if (taskId !== undefined) {
-          let keys = view.taskTimers.get(taskId)
-          if (!keys) view.taskTimers.set(taskId, (keys = new Set()))
-          keys.add(timer.key)
-        }
+        const taskId = timerTask(timer.key)
+        if (taskId === undefined) continue
+        let keys = view.taskTimers.get(taskId)
+        if (!keys) view.taskTimers.set(taskId, (keys = new Set()))
+        keys.add(timer.key)
       }
       views.set(execution.execution_id, view)
     },
@@ -253,39 +247,20 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       const view = viewOf(executionId)
       if (!view) return
       const at = timestamp()
+      if (fact.type === 'execution.state') {
+        view.state = { execution_id: executionId, state: fact.state, updated_at: at }
+        pending.states.push(view.state)
+        schedule()
+        return
+      }
       if (fact.type === 'fact') {
         const event: ExecutionEvent = { seq: ++view.lastSeq, type: fact.event, execution_id: executionId, timestamp: at, data: fact.data }
         if (fact.taskId !== undefined) event.task_id = fact.taskId
         pending.events.push(event)
       }
       applyFact(view.execution, fact, at)
-      if (fact.taskId === undefined) {
-        view.dirtyExecution = true
-        if (
-          fact.type === 'fact' &&
-          (fact.event === 'workflow_completed' || fact.event === 'workflow_failed' || fact.event === 'workflow_canceled')
-        ) {
-          clearTimer(view, 'timeout')
-        }
-        schedule()
-        return
-      }
-      const row = view.tasks.get(fact.taskId)!
-      view.dirtyTasks.add(fact.taskId)
-      if (fact.type === 'task.status') {
-        if (fact.status === 'paused') clearTimer(view, `retry:${fact.taskId}`)
-      } else if (fact.event === 'task_retrying') {
-        const dueAt = new Date(Date.parse(at) + Number(fact.data.delay_ms ?? 0)).toISOString()
-        setTimer(view, `retry:${fact.taskId}`, dueAt, fact.taskId)
-      } else if (fact.event === 'task_started') {
-        clearTimer(view, `retry:${fact.taskId}`)
-        row.snapshot = null
-      } else if (TASK_END.has(fact.event)) {
-        clearTaskTimers(view, fact.taskId)
-        row.snapshot = null
-        if (fact.event === 'task_skipped')
-          row.skip = typeof fact.data.reason === 'string' && fact.data.reason.startsWith('condition') ? 'condition' : 'upstream'
-      }
+      if (fact.taskId !== undefined) recordTaskFact(view, fact as RowFact & { taskId: string }, at)
+      else if (fact.type === 'fact' && WORKFLOW_END.has(fact.event)) clearTimer(view, TIMEOUT_KEY)
       schedule()
     },
     /** Keeps a waiting task actor's persisted snapshot in its row (retrying, paused). */
@@ -298,19 +273,11 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       schedule()
     },
     /** A durable timer owned by a task (cleared when the task settles). */
-    setTaskTimer(executionId: string, taskId: string, key: string, dueAt: string): void {
+    setTaskTimer(executionId: string, key: string, dueAt: string): void {
       const view = viewOf(executionId)
       if (!view) return
-      setTimer(view, key, dueAt, taskId)
+      setTimer(view, key, dueAt)
       schedule()
-    },
-    /** Saves an execution's state with the next commit. */
-    recordState(executionId: string, state: Record<string, unknown>): string {
-      const at = timestamp()
-      viewOf(executionId)
-      pending.states.push({ execution_id: executionId, state, updated_at: at })
-      schedule()
-      return at
     },
     /** Resolves once everything recorded so far is committed and published; rejects if that commit failed. */
     flushed(): Promise<void> {
@@ -319,26 +286,13 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         schedule()
       })
     },
-    isOpen: (executionId: string) => views.has(executionId),
     /** The in-memory rows of a live execution (uncommitted changes included): for the runtime, never for readers. */
-    view: (executionId: string) => views.get(executionId)?.execution,
-    /** Every committed event of every execution (live only), for dashboards. */
-    listenAll(listener: EventListener): () => void {
-      everyListeners.add(listener)
-      return () => everyListeners.delete(listener)
-    },
-    listen(executionId: string, listener: EventListener): () => void {
-      let set = listeners.get(executionId)
-      if (!set) {
-        set = new Set()
-        listeners.set(executionId, set)
-      }
-      set.add(listener)
-      return () => {
-        set.delete(listener)
-        if (set.size === 0) listeners.delete(executionId)
-      }
-    },
+    view: (executionId: string): Execution | undefined => views.get(executionId)?.execution,
+    /** The state a live execution saved last in this process, if any. */
+    savedState: (executionId: string): StateRecord | undefined => views.get(executionId)?.state ?? undefined,
+    listen: listeners.listen,
+    listenAll: listeners.listenAll,
+    subscribe: listeners.subscribe,
   }
 }
 export type Journal = ReturnType<typeof createJournal>

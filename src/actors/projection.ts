@@ -1,4 +1,4 @@
-import type { Emitted } from '../machines/execution.machine.js'
+import type { RowFact } from '../machines/events.js'
 import type { ErrorInfo } from '../model/events.js'
 import { getOwn, setOwn } from '../json.js'
 import type { Execution, TaskExecution } from '../model/resources.js'
@@ -7,7 +7,7 @@ import type { Execution, TaskExecution } from '../model/resources.js'
  * How facts change an execution's row and its task rows. The one place that maps the event log to the state a client
  * reads, so that `GET /executions/{id}` and the event stream can never disagree. Mutates `execution`.
  */
-export function applyFact(execution: Execution, fact: Emitted, at: string): void {
+export function applyFact(execution: Execution, fact: RowFact, at: string): void {
   if (fact.type === 'task.status') {
     taskOf(execution, fact.taskId).status = fact.status
     return

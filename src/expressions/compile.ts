@@ -86,6 +86,15 @@ export function compileCondition(source: string): CompiledValue {
     cel = only.source
   }
   const expression = compileExpression(cel, '')
+  if (expression.type === 'dyn' && NEVER_BOOLEAN.has(rootOp(expression))) {
+    throw new ExpressionSyntaxError(
+      `invalid condition "${source}": it must be a boolean expression, but it computes a number or a string`,
+      {
+        path: '',
+        expression: cel,
+      },
+    )
+  }
   if (expression.type !== 'bool' && expression.type !== 'dyn') {
     throw new ExpressionSyntaxError(
       `invalid condition "${source}": it must be a boolean expression, but it is of type ${expression.type}`,
@@ -102,6 +111,17 @@ export function compileCondition(source: string): CompiledValue {
     tasks: expression.tasks,
     source: cel,
   }
+}
+
+/**
+ * Operators no CEL overload makes boolean: arithmetic, negation, list and map literals. Over `dyn` data
+ * (`input.n + 1`) the checker infers `dyn`, so a condition made of one of them is refused by its shape instead.
+ */
+const NEVER_BOOLEAN: ReadonlySet<string> = new Set(['+', '-', '*', '/', '%', '-_', 'list', 'map'])
+
+function rootOp(expression: CompiledExpression): string {
+  const ast = (expression.program as { ast?: { op?: unknown } }).ast
+  return typeof ast?.op === 'string' ? ast.op : ''
 }
 
 /** True when the value has no expressions: evaluating it costs nothing and returns the same (frozen) value. */

@@ -39,3 +39,11 @@ export class ExpressionEvaluationError extends Error {
     this.expression = options.expression
   }
 }
+
+/** A `when` condition that evaluated to something other than a boolean (task error code `when_not_boolean`). */
+export class ConditionNotBooleanError extends ExpressionEvaluationError {
+  constructor(message: string, options: { expression: string }) {
+    super(message, options)
+    this.name = 'ConditionNotBooleanError'
+  }
+}

@@ -4,7 +4,7 @@ import { describeCelError } from './compile.js'
 import { setOwn } from '../json.js'
 import { fromCel, NonJsonResultError, toCelPruned } from './convert.js'
 import type { RootPlan } from './analyze.js'
-import { ExpressionEvaluationError } from './errors.js'
+import { ConditionNotBooleanError, ExpressionEvaluationError } from './errors.js'
 
 /** What an expression sees of one task: `tasks.<id>.output`, `.status`, `.error`. */
 export type TaskView = { output?: unknown; status?: string; error?: unknown }
@@ -40,7 +40,7 @@ export function evaluateCondition(compiled: CompiledValue, scope: Scope): boolea
   const result = evaluateValue(compiled, scope)
   if (typeof result === 'boolean') return result
   const source = compiled.constant ? JSON.stringify(compiled.value) : compiled.source
-  throw new ExpressionEvaluationError(
+  throw new ConditionNotBooleanError(
     `condition \${${source}} must evaluate to a boolean, but it gave ${describeJsonType(result)} ${preview(result)}`,
     { expression: source },
   )

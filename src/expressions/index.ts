@@ -18,6 +18,6 @@ export { compileCondition, compileValue, isConstant, referencedTasks, taskRefere
 export type { CompiledValue, SyntaxErrorSink, TaskReference } from './compile.js'
 export { evaluateCondition, evaluateValue } from './evaluate.js'
 export type { Scope, TaskView } from './evaluate.js'
-export { ExpressionEvaluationError, ExpressionSyntaxError } from './errors.js'
+export { ConditionNotBooleanError, ExpressionEvaluationError, ExpressionSyntaxError } from './errors.js'
 export { EXPRESSION_ROOTS } from './environment.js'
 export type { ExpressionRoot } from './environment.js'

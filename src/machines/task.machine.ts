@@ -73,7 +73,7 @@ export type TaskReport =
   | { type: 'task.started'; taskId: string; attempt: number; /** The spawner already announced this attempt. */ announced: boolean }
   | { type: 'task.retrying'; taskId: string; attempt: number; error: TaskFailure; delayMs: number }
   | { type: 'task.paused'; taskId: string; attempt: number; error: TaskFailure | null }
-  | { type: 'task.resumed'; taskId: string; attempt: number }
+  | { type: 'task.resumed'; taskId: string; attempt: number; /** The backoff that starts over. */ delayMs: number }
 
 export type TaskOutput = {
   taskId: string
@@ -94,7 +94,7 @@ function reportOf(context: TaskContext, kind: ReportParams['kind']): TaskReport 
     case 'paused':
       return { type: 'task.paused', taskId: context.taskId, attempt: context.attempt, error: context.error }
     case 'resumed':
-      return { type: 'task.resumed', taskId: context.taskId, attempt: context.attempt }
+      return { type: 'task.resumed', taskId: context.taskId, attempt: context.attempt, delayMs: context.backoffMs }
   }
 }
 
@@ -190,8 +190,16 @@ export const taskMachine = setup({
         }),
         onDone: { target: 'completed', actions: 'recordOutput' },
         onError: [
-          { guard: and(['retryableError', 'attemptsLeft', 'pauseRequested']), target: 'paused', actions: ['recordError', 'drawBackoff'] },
-          { guard: and(['retryableError', 'attemptsLeft']), target: 'retrying', actions: ['recordError', 'drawBackoff'] },
+          {
+            guard: and(['retryableError', 'attemptsLeft', 'pauseRequested']),
+            target: 'paused',
+            actions: ['recordError', 'drawBackoff', { type: 'report', params: { kind: 'retrying' } }],
+          },
+          {
+            guard: and(['retryableError', 'attemptsLeft']),
+            target: 'retrying',
+            actions: ['recordError', 'drawBackoff', { type: 'report', params: { kind: 'retrying' } }],
+          },
           { target: 'failed', actions: 'recordError' },
         ],
       },
@@ -199,8 +207,16 @@ export const taskMachine = setup({
       exit: cancel('attemptTimeout'),
       on: {
         'task.timeout': [
-          { guard: and(['attemptsLeft', 'pauseRequested']), target: 'paused', actions: ['recordTimeout', 'drawBackoff'] },
-          { guard: 'attemptsLeft', target: 'retrying', actions: ['recordTimeout', 'drawBackoff'] },
+          {
+            guard: and(['attemptsLeft', 'pauseRequested']),
+            target: 'paused',
+            actions: ['recordTimeout', 'drawBackoff', { type: 'report', params: { kind: 'retrying' } }],
+          },
+          {
+            guard: 'attemptsLeft',
+            target: 'retrying',
+            actions: ['recordTimeout', 'drawBackoff', { type: 'report', params: { kind: 'retrying' } }],
+          },
           { target: 'failed', actions: 'recordTimeout' },
         ],
         // Pause lets the running attempt finish; only what follows it is held.
@@ -210,7 +226,8 @@ export const taskMachine = setup({
     },
     retrying: {
       always: { guard: 'pauseRequested', target: 'paused' },
-      entry: { type: 'report', params: { kind: 'retrying' } },
+      // No report on entry: `task_retrying` is reported once per failed attempt, on the transition that decides the
+      // retry; a resume re-enters this state and announces only the status change (`task.resumed`).
       after: { backoff: 'running' },
       // XState does not persist delayed events: a restored actor is woken by the runtime's durable timer instead.
       on: { 'task.pause': { target: 'paused', actions: 'requestPause' }, 'task.retry': 'running' },

@@ -81,6 +81,3 @@ export type Page<T> = { items: T[]; total: number; limit: number; offset: number
 
 export type ListQuery = { limit?: number; offset?: number; filter?: string }
 export type ExecutionListQuery = ListQuery & { status?: ExecutionStatus; workflow_id?: string }
-
-export const DEFAULT_LIST_LIMIT = 50
-export const MAX_LIST_LIMIT = 1000

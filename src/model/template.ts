@@ -1,6 +1,8 @@
 import * as v from 'valibot'
 import { ValidationError } from '../errors.js'
-import { setOwn } from '../json.js'
+import { appendPath, isPlainObject, setOwn } from '../json.js'
+import type { InputField, WorkflowDefinition } from './definition.js'
+import { resolveExecutionInput } from './input.js'
 import { InputFieldSchema, objectRecord } from './workflow.schema.js'
 
 /** The body of `POST /api/templates` (API.md "Templates"). */
@@ -18,26 +20,14 @@ export const InstantiateBodySchema = v.object({
   name: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('name must not be empty'), v.maxLength(200))),
 })
 
-/** Parses with valibot, turning issues into a ValidationError with dotted paths. */
-export function parseWith<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
-  const result = v.safeParse(schema, body)
-  if (result.success) return result.output
-  throw new ValidationError(
-    result.issues.map((issue) => ({
-      path: (issue.path ?? []).map((p) => String(p.key)).join('.') || '',
-      message: issue.message,
-    })),
-  )
-}
-
-/** Every `${params.<name>}` referenced anywhere in `value`, with the first path it appears at. */
+/** Every `${params.<name>}` referenced anywhere in `value`, with the first path it appears at (`tasks[0].input.file`). */
 export function paramReferences(value: unknown, path = ''): Map<string, string> {
   const found = new Map<string, string>()
-  const walk = (v: unknown, at: string) => {
-    if (typeof v === 'string') {
-      for (const m of v.matchAll(new RegExp(PARAM.source, 'g'))) if (!found.has(m[1]!)) found.set(m[1]!, at)
-    } else if (Array.isArray(v)) v.forEach((item, i) => walk(item, `${at}[${i}]`))
-    else if (v !== null && typeof v === 'object') for (const [k, item] of Object.entries(v)) walk(item, at ? `${at}.${k}` : k)
+  const walk = (item: unknown, at: string) => {
+    if (typeof item === 'string') {
+      for (const m of item.matchAll(new RegExp(PARAM.source, 'g'))) if (!found.has(m[1]!)) found.set(m[1]!, at)
+    } else if (Array.isArray(item)) item.forEach((element, i) => walk(element, appendPath(at, i)))
+    else if (isPlainObject(item)) for (const [key, element] of Object.entries(item)) walk(element, appendPath(at, key))
   }
   walk(value, path)
   return found
@@ -61,10 +51,55 @@ export function substituteParams(value: unknown, params: Record<string, unknown>
     })
   }
   if (Array.isArray(value)) return value.map((item) => substituteParams(item, params))
-  if (value !== null && typeof value === 'object') {
+  if (isPlainObject(value)) {
     const out: Record<string, unknown> = {}
     for (const [key, item] of Object.entries(value)) setOwn(out, key, substituteParams(item, params))
     return out
   }
   return value
+}
+
+/** 422 for each `${params.<name>}` the workflow uses that the template's parameters do not declare. */
+export function checkDeclaredParams(definition: WorkflowDefinition, parameters: Record<string, unknown>): void {
+  const undeclared = [...paramReferences(definition)].filter(([name]) => !Object.hasOwn(parameters, name))
+  if (undeclared.length === 0) return
+  throw new ValidationError(
+    undeclared.map(([name, at]) => ({
+      path: `parameters.${name}`,
+      message: `the workflow uses \${params.${name}} (at ${at}) but the template does not declare it`,
+    })),
+  )
+}
+
+/**
+ * The values to substitute: unknown names → 422 naming `parameter_values.<name>`; then each value is checked
+ * against its declared type, required ones must be given, defaults fill the rest.
+ */
+export function resolveParameterValues(parameters: Record<string, InputField>, values: Record<string, unknown>): Record<string, unknown> {
+  const unknown = Object.keys(values).filter((name) => !Object.hasOwn(parameters, name))
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      unknown.map((name) => ({ path: `parameter_values.${name}`, message: `the template has no parameter ${name}` })),
+    )
+  }
+  return resolveExecutionInput(parameters, values, 'parameter_values')
+}
+
+const directRuns = new WeakMap<WorkflowDefinition, Map<string, string>>()
+
+/**
+ * A workflow that still holds `${params.<name>}` is a template's source: `params` exist only when a template is
+ * instantiated, so running it directly would fail at run time. 422 naming where each placeholder is.
+ */
+export function assertRunnableDirectly(definition: WorkflowDefinition): void {
+  let found = directRuns.get(definition)
+  if (!found) directRuns.set(definition, (found = paramReferences(definition)))
+  if (found.size === 0) return
+  throw new ValidationError(
+    [...found].map(([name, at]) => ({
+      path: at,
+      message: `${at} uses \${params.${name}}: params exist only in templates; instantiate a template of this workflow to run it`,
+    })),
+    'Workflow is a template source',
+  )
 }

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { createActor, fromPromise, SimulatedClock, toPromise, waitFor } from 'xstate'
-import { executionMachine, type Emitted, type ExecutionInput } from '../../src/machines/execution.machine.js'
+import type { ExecutionInput } from '../../src/machines/execution.context.js'
+import { executionMachine } from '../../src/machines/execution.machine.js'
+import type { Emitted } from '../../src/machines/events.js'
 import { taskMachine, type AttemptInput } from '../../src/machines/task.machine.js'
 import { parseWorkflowDefinition } from '../../src/model/validate.js'
 import { EXECUTION_STATUSES } from '../../src/model/status.js'
@@ -47,7 +49,14 @@ describe('executionMachine', () => {
     expect(actor.getSnapshot().value).toBe('pending')
     actor.send({ type: 'execution.start' })
     await expect(toPromise(actor)).resolves.toEqual({ status: 'completed', output: { result: 42 }, error: null })
-    expect(names(facts)).toEqual(['workflow_started', 'task_started:a', 'task_completed:a', 'task_started:b', 'task_completed:b', 'workflow_completed'])
+    expect(names(facts)).toEqual([
+      'workflow_started',
+      'task_started:a',
+      'task_completed:a',
+      'task_started:b',
+      'task_completed:b',
+      'workflow_completed',
+    ])
   })
 
   it('holds no more live task actors than max_concurrency, and none once done', async () => {
@@ -107,7 +116,9 @@ describe('executionMachine', () => {
     const machine = executionMachine.provide({
       actors: { task: taskMachine.provide({ actors: { runTask: fromPromise(({ signal: s }) => ((signal = s), new Promise(() => {}))) } }) },
     })
-    const actor = createActor(machine, { input: { executionId: 'e', workflowId: 'w', workflowVersion: 1, definition, input: {}, seed: 3 } }).start()
+    const actor = createActor(machine, {
+      input: { executionId: 'e', workflowId: 'w', workflowVersion: 1, definition, input: {}, seed: 3 },
+    }).start()
     actor.send({ type: 'execution.start' })
     await waitFor(actor, (s) => s.context.ledger.tasks[0]!.status === 'running')
     actor.send({ type: 'execution.cancel' })

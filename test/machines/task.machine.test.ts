@@ -40,7 +40,13 @@ describe('taskMachine', () => {
 
   it('running → completed, reporting the start of attempt 1', async () => {
     const { actor, reports } = start(taskMachine.provide({ actors: { runTask: scripted((i) => ({ got: i.input, attempt: i.attempt })) } }))
-    await expect(toPromise(actor)).resolves.toEqual({ taskId: 't1', status: 'completed', attempt: 1, output: { got: { n: 1 }, attempt: 1 }, error: null })
+    await expect(toPromise(actor)).resolves.toEqual({
+      taskId: 't1',
+      status: 'completed',
+      attempt: 1,
+      output: { got: { n: 1 }, attempt: 1 },
+      error: null,
+    })
     expect(reports).toEqual([{ type: 'task.started', taskId: 't1', attempt: 1, announced: true }])
   })
 
@@ -57,7 +63,13 @@ describe('taskMachine', () => {
     })
     const { actor, reports, clock } = start(machine)
     await waitFor(actor, (s) => s.matches('retrying'))
-    expect(reports[1]).toEqual({ type: 'task.retrying', taskId: 't1', attempt: 1, error: { message: 'flaky', retryable: true }, delayMs: 1000 })
+    expect(reports[1]).toEqual({
+      type: 'task.retrying',
+      taskId: 't1',
+      attempt: 1,
+      error: { message: 'flaky', retryable: true },
+      delayMs: 1000,
+    })
     clock.increment(999)
     expect(actor.getSnapshot().value).toBe('retrying')
     clock.increment(1)
@@ -68,7 +80,9 @@ describe('taskMachine', () => {
     const boom = () => {
       throw new Error('boom')
     }
-    const { actor, clock } = start(taskMachine.provide({ actors: { runTask: scripted(boom, boom) } }), { policy: policy({ max_attempts: 2 }) })
+    const { actor, clock } = start(taskMachine.provide({ actors: { runTask: scripted(boom, boom) } }), {
+      policy: policy({ max_attempts: 2 }),
+    })
     await waitFor(actor, (s) => s.matches('retrying'))
     clock.increment(1000)
     await expect(toPromise(actor)).resolves.toMatchObject({ status: 'failed', attempt: 2, error: { message: 'boom', retryable: true } })
@@ -84,7 +98,11 @@ describe('taskMachine', () => {
         },
       }),
     )
-    await expect(toPromise(terminal.actor)).resolves.toMatchObject({ status: 'failed', attempt: 1, error: { code: 'nope', retryable: false } })
+    await expect(toPromise(terminal.actor)).resolves.toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      error: { code: 'nope', retryable: false },
+    })
 
     const listed = start(
       taskMachine.provide({
@@ -96,7 +114,11 @@ describe('taskMachine', () => {
       }),
       { policy: policy({ max_attempts: 5, non_retryable_errors: ['QUOTA'] }) },
     )
-    await expect(toPromise(listed.actor)).resolves.toMatchObject({ status: 'failed', attempt: 1, error: { code: 'QUOTA', retryable: false } })
+    await expect(toPromise(listed.actor)).resolves.toMatchObject({
+      status: 'failed',
+      attempt: 1,
+      error: { code: 'QUOTA', retryable: false },
+    })
   })
 
   it('running → retrying on the attempt timeout, aborting the attempt signal', async () => {
@@ -133,7 +155,14 @@ describe('taskMachine', () => {
 
   it('pause while running lets the attempt finish; a failure then waits in paused until resume', async () => {
     const attempt = deferred<never>()
-    const machine = taskMachine.provide({ actors: { runTask: scripted(() => attempt.promise, () => 'after resume') } })
+    const machine = taskMachine.provide({
+      actors: {
+        runTask: scripted(
+          () => attempt.promise,
+          () => 'after resume',
+        ),
+      },
+    })
     const { actor, clock, reports } = start(machine)
     await waitFor(actor, (s) => s.matches('running'))
     actor.send({ type: 'task.pause' })
@@ -146,7 +175,8 @@ describe('taskMachine', () => {
     expect(actor.getSnapshot().value).toBe('retrying')
     clock.increment(1000)
     await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', output: 'after resume' })
-    expect(reports.map((r) => r.type)).toEqual(['task.started', 'task.paused', 'task.resumed', 'task.retrying', 'task.started'])
+    // One `task.retrying` per failed attempt, reported when the retry is decided, even while paused.
+    expect(reports.map((r) => r.type)).toEqual(['task.started', 'task.retrying', 'task.paused', 'task.resumed', 'task.started'])
   })
 
   it('pause in backoff holds the retry; resume restarts the backoff', async () => {
@@ -160,7 +190,7 @@ describe('taskMachine', () => {
         ),
       },
     })
-    const { actor, clock } = start(machine)
+    const { actor, clock, reports } = start(machine)
     await waitFor(actor, (s) => s.matches('retrying'))
     actor.send({ type: 'task.pause' })
     expect(actor.getSnapshot().value).toBe('paused')
@@ -169,6 +199,9 @@ describe('taskMachine', () => {
     actor.send({ type: 'task.resume' })
     clock.increment(1000)
     await expect(toPromise(actor)).resolves.toMatchObject({ status: 'completed', attempt: 2 })
+    // The resume announces the status change and the backoff that starts over, not a second retry of attempt 1.
+    expect(reports.map((r) => r.type)).toEqual(['task.started', 'task.retrying', 'task.paused', 'task.resumed', 'task.started'])
+    expect(reports.find((r) => r.type === 'task.resumed')).toMatchObject({ attempt: 1, delayMs: 1000 })
   })
 
   it('cancel aborts the running attempt and ends canceled', async () => {

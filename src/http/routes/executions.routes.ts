@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import * as v from 'valibot'
 import { readJson } from '../body.js'
-import { parseWith } from '../../model/template.js'
+import { parseWith } from '../../model/parse.js'
 import { objectRecord } from '../../model/workflow.schema.js'
 import { listQuery, objectBody, queryStatus, type RouteDeps } from './common.js'
 

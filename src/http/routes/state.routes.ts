@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import * as v from 'valibot'
 import { isPlainObject } from '../../json.js'
 import { readJson } from '../body.js'
-import { parseWith } from '../../model/template.js'
+import { parseWith } from '../../model/parse.js'
 import { listQuery, objectBody, type RouteDeps } from './common.js'
 
 // Not v.record: it accepts an array and turns `[1]` into `{"0": 1}`.

@@ -1,0 +1,93 @@
+import { fromPromise } from 'xstate'
+import { sleepOn, type Clock } from '../clock.js'
+import { TerminalTaskError } from '../errors.js'
+import { unstorable } from '../json.js'
+import type { Logger } from '../logger.js'
+import { taskMachine, type AttemptInput } from '../machines/task.machine.js'
+import type { ComponentRegistry, HandlerContext } from '../components/registry.js'
+import type { Semaphore } from './semaphore.js'
+import { sleepKey } from './timer-keys.js'
+
+/** The durable timers of live executions, as the supervisor keeps them. */
+export type TimerBook = {
+  /** The stored due time of `key` for a live execution, or undefined. */
+  dueAt(executionId: string, key: string): string | undefined
+  /** Records a durable timer owned by the task; resolves once it is committed. */
+  remember(executionId: string, key: string, dueAt: string): Promise<void>
+}
+
+export type TaskRunnerDeps = {
+  registry: ComponentRegistry
+  semaphore: Semaphore
+  logger: Logger
+  clock: Clock
+  now: () => number
+  timers: TimerBook
+}
+
+/** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
+export function toJson(value: unknown): unknown {
+  if (value === undefined) return null
+  let text: string
+  try {
+    text = JSON.stringify(value)
+  } catch (error) {
+    throw new TerminalTaskError(`task output is not JSON: ${(error as Error).message}`, { code: 'invalid_output' })
+  }
+  const why = unstorable(text)
+  if (why !== null) throw new TerminalTaskError(`task output contains ${why}, which cannot be stored`, { code: 'invalid_output' })
+  return JSON.parse(text) as unknown
+}
+
+/**
+ * The task machine with the real component call: one invocation of `runTask` is one attempt. It waits for a slot of
+ * the process-wide limit, resolves the handler, builds its context and copies its output. Calls are at-least-once:
+ * after a crash an attempt runs again with the same attempt number and idempotency key.
+ */
+export function createTaskLogic(deps: TaskRunnerDeps) {
+  const { registry, semaphore, clock, timers } = deps
+
+  /**
+   * `ctx.sleep`: a durable timer row, so that a restart resumes the sleep with the time that remains. The n-th sleep
+   * of an attempt has its own key, which the same attempt re-run after a restart finds again.
+   */
+  async function durableSleep(input: AttemptInput, n: number, ms: number, signal: AbortSignal): Promise<void> {
+    const key = sleepKey(input.taskId, input.attempt, n)
+    let due = timers.dueAt(input.executionId, key)
+    if (due === undefined) {
+      due = new Date(deps.now() + ms).toISOString()
+      await timers.remember(input.executionId, key, due)
+    }
+    await sleepOn(clock, Math.max(0, Date.parse(due) - deps.now()), signal)
+  }
+
+  return taskMachine.provide({
+    actors: {
+      runTask: fromPromise<unknown, AttemptInput>(async ({ input, signal }) => {
+        // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
+        await semaphore.acquire(signal)
+        try {
+          const handler = registry.resolve(input.component, input.action)
+          let sleeps = 0
+          const ctx: HandlerContext = {
+            executionId: input.executionId,
+            taskId: input.taskId,
+            attempt: input.attempt,
+            idempotencyKey: `${input.executionId}:${input.taskId}`,
+            signal,
+            logger: deps.logger.child({ execution_id: input.executionId, task_id: input.taskId, attempt: input.attempt }),
+            sleep: (ms) => durableSleep(input, sleeps++, ms, signal),
+          }
+          // Constant inputs are compiled once and frozen; each call gets its own copy to do with as it likes.
+          const own = input.input !== null && typeof input.input === 'object' ? structuredClone(input.input) : input.input
+          return toJson(await handler(own, ctx))
+        } finally {
+          semaphore.release()
+        }
+      }),
+    },
+  })
+}
+export type TaskLogic = ReturnType<typeof createTaskLogic>
+/** A task actor's state to start from (a waiting task restored from its row). */
+export type TaskSnapshot = ReturnType<TaskLogic['resolveState']>

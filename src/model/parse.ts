@@ -1,0 +1,18 @@
+import * as v from 'valibot'
+import { ValidationError } from '../errors.js'
+import { formatPath, type PathSegment } from '../json.js'
+
+/**
+ * Parses with valibot, turning issues into a ValidationError whose paths use the format of workflow validation
+ * (`tasks[2].depends_on[0]`, `parameters.who`).
+ */
+export function parseWith<S extends v.GenericSchema>(schema: S, body: unknown): v.InferOutput<S> {
+  const result = v.safeParse(schema, body)
+  if (result.success) return result.output
+  throw new ValidationError(
+    result.issues.map((issue) => ({
+      path: formatPath((issue.path ?? []).map((p): PathSegment => (typeof p.key === 'number' ? p.key : String(p.key)))),
+      message: issue.message,
+    })),
+  )
+}

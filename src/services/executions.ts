@@ -1,0 +1,194 @@
+import { newTaskExecution } from '../actors/projection.js'
+import type { UserCommand } from '../actors/supervisor.js'
+import { TIMEOUT_KEY } from '../actors/timer-keys.js'
+import type { WorkflowRecord } from '../db/store.js'
+import { InvalidTransitionError, NotFoundError } from '../errors.js'
+import { assertStorable, getOwn } from '../json.js'
+import type { WorkflowDefinition } from '../model/definition.js'
+import type { ExecutionEvent } from '../model/events.js'
+import { metricsOf, type ExecutionHistory } from '../model/history.js'
+import { uuidv7 } from '../model/ids.js'
+import { resolveExecutionInput } from '../model/input.js'
+import { MAX_LIST_LIMIT, pageRequest, toPage } from '../model/paging.js'
+import type { CarriedTask, Execution, ExecutionListQuery, ExecutionSummary, Page } from '../model/resources.js'
+import { isTerminalExecutionStatus } from '../model/status.js'
+import { assertRunnableDirectly } from '../model/template.js'
+import { assertOpen, iso, requireId, type ServiceContext } from './context.js'
+import type { FinishedCache } from './finished.js'
+import type { WorkflowService } from './workflows.js'
+
+export type StartExecutionRequest = {
+  workflow_id: string
+  input?: unknown
+  version?: number
+  metadata?: Record<string, unknown>
+}
+
+/** The status each command leads to, which its answer reports (API.md: 202 with `canceled`, `paused`, `running`). */
+const LEADS_TO: Record<UserCommand, Execution['status']> = { pause: 'paused', resume: 'running', cancel: 'canceled' }
+
+/** Executions: start, read, list, commands, wait, events, history, rerun (API.md "Executions"). */
+export function createExecutionService(ctx: ServiceContext, workflows: WorkflowService, finished: FinishedCache) {
+  const { store, supervisor } = ctx
+
+  async function getExecution(executionId: string): Promise<Execution> {
+    requireId('execution', executionId)
+    const recent = finished.get(executionId)
+    if (recent) return recent
+    const execution = await store.executions.get(executionId)
+    if (!execution) throw new NotFoundError('execution', executionId)
+    return execution
+  }
+
+  function newExecution(record: WorkflowRecord, input: Record<string, unknown>, extra: Partial<Execution> = {}): Execution {
+    return {
+      execution_id: uuidv7(),
+      workflow_id: record.workflowId,
+      workflow_version: record.version,
+      status: 'pending',
+      start_time: null,
+      end_time: null,
+      input,
+      output: null,
+      error: null,
+      metadata: {},
+      restored_from: null,
+      task_executions: Object.fromEntries(record.definition.tasks.map((t) => [t.id, newTaskExecution(t.id)])),
+      ...extra,
+    }
+  }
+
+  /** Starts a new execution's actor. Resolves with the row as created (status pending) once its rows are committed. */
+  async function launch(
+    execution: Execution,
+    definition: WorkflowDefinition,
+    options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown> } = {},
+  ): Promise<Execution> {
+    assertOpen(ctx)
+    const executionId = execution.execution_id
+    const timers =
+      definition.timeout === undefined
+        ? []
+        : [{ execution_id: executionId, key: TIMEOUT_KEY, due_at: iso(ctx.now() + definition.timeout * 1000) }]
+    const { carried, state = {} } = options
+    supervisor.start(execution, definition, { owner: ctx.nodeId, epoch: 1, timers, state, ...(carried ? { carried } : {}) })
+    // The rows are committed with the first transitions; a short execution may well have finished by now.
+    await supervisor.flushed()
+    return execution
+  }
+
+  /** Sends a command and answers with the status it leads to, unless the execution already ended. */
+  async function command(executionId: string, name: UserCommand): Promise<Execution> {
+    requireId('execution', executionId)
+    await supervisor[name](executionId)
+    const row = await getExecution(executionId)
+    return isTerminalExecutionStatus(row.status) ? row : { ...row, status: LEADS_TO[name] }
+  }
+
+  /**
+   * Starts a new execution of the same workflow version that keeps the given completed tasks' outputs (a restored
+   * checkpoint, a rerun): those tasks show as completed and never run again.
+   */
+  async function continueFrom(
+    source: Execution,
+    carried: Record<string, CarriedTask>,
+    extra: Partial<Execution>,
+    state: Record<string, unknown>,
+  ): Promise<Execution> {
+    const record = await workflows.record(source.workflow_id, source.workflow_version)
+    const execution = newExecution(record, source.input, extra)
+    for (const [taskId, kept] of Object.entries(carried)) {
+      const task = getOwn(execution.task_executions, taskId)
+      if (!task) continue
+      Object.assign(task, { status: 'completed', output: kept.output, attempts: kept.attempts, retries: Math.max(0, kept.attempts - 1) })
+    }
+    return launch(execution, record.definition, { carried, state })
+  }
+
+  return {
+    get: getExecution,
+    continueFrom,
+    api: {
+      /** Creates an execution and starts it; resolves once its row exists (status `pending` or `running`). */
+      async startExecution(request: StartExecutionRequest): Promise<Execution> {
+        assertOpen(ctx)
+        const record = await workflows.record(request.workflow_id, request.version)
+        assertRunnableDirectly(record.definition)
+        assertStorable(request.input, 'input')
+        assertStorable(request.metadata, 'metadata')
+        const input = resolveExecutionInput(record.definition.input, request.input)
+        return launch(newExecution(record, input, { metadata: request.metadata ?? {} }), record.definition)
+      },
+
+      getExecution,
+
+      async listExecutions(query: ExecutionListQuery = {}): Promise<Page<ExecutionSummary>> {
+        const request = pageRequest(query)
+        const result = await store.executions.list({ ...query, ...request })
+        return toPage(result, request, ({ task_executions: _, ...summary }) => summary)
+      },
+
+      /** Pauses: no new task starts; running attempts finish. Resolves with status `paused`. */
+      pauseExecution: (executionId: string) => command(executionId, 'pause'),
+      /** Resumes a paused execution. Resolves with status `running` (or its end, if it got there first). */
+      resumeExecution: (executionId: string) => command(executionId, 'resume'),
+      /** Cancels: running handlers are aborted, unfinished tasks canceled. Resolves with status `canceled`. */
+      cancelExecution: (executionId: string) => command(executionId, 'cancel'),
+
+      /** Resolves with the execution once it is completed, failed or canceled. */
+      async waitForExecution(executionId: string): Promise<Execution> {
+        if (supervisor.isLive(executionId)) await supervisor.settled(executionId)
+        const execution = await getExecution(executionId)
+        if (isTerminalExecutionStatus(execution.status)) return execution
+        await supervisor.settled(executionId)
+        return getExecution(executionId)
+      },
+
+      /** The execution's events after `after` (default: all), in order. */
+      async getEvents(executionId: string, query: { after?: number } = {}): Promise<ExecutionEvent[]> {
+        await getExecution(executionId)
+        return store.events.list(executionId, query.after ?? 0)
+      },
+
+      /**
+       * Calls `listener` with every event of the execution: the stored history after `after` first, then live events,
+       * each exactly once and in `seq` order. Returns the function that unsubscribes.
+       */
+      async subscribe(executionId: string, listener: (event: ExecutionEvent) => void, options: { after?: number } = {}) {
+        await getExecution(executionId)
+        return supervisor.subscribe(executionId, listener, options.after ?? 0)
+      },
+
+      /** Every execution's events as they are committed (live only, no replay). Returns the function that unsubscribes. */
+      subscribeAll(listener: (event: ExecutionEvent) => void): () => void {
+        return supervisor.subscribeAll(listener)
+      },
+
+      /** A new execution from a failed (or canceled) one: completed tasks keep their outputs; the rest run again. */
+      async rerunFailed(executionId: string): Promise<Execution> {
+        const source = await getExecution(executionId)
+        if (source.status !== 'failed' && source.status !== 'canceled') {
+          throw new InvalidTransitionError('execution', executionId, 'rerun', source.status)
+        }
+        const carried: Record<string, CarriedTask> = {}
+        for (const t of Object.values(source.task_executions)) {
+          if (t.status === 'completed') carried[t.task_id] = { status: 'completed', output: t.output, attempts: t.attempts }
+        }
+        const state = (await store.state.get(executionId))?.state ?? {}
+        return continueFrom(source, carried, { metadata: { ...source.metadata, rerun_of: executionId } }, state)
+      },
+
+      /** Events, checkpoints and metrics of an execution (the seed's ExecutionHistory). */
+      async getExecutionHistory(executionId: string): Promise<ExecutionHistory> {
+        const execution = await getExecution(executionId)
+        const [events, checkpoints] = await Promise.all([
+          store.events.list(executionId, 0),
+          store.checkpoints.list({ execution_id: executionId, limit: MAX_LIST_LIMIT, offset: 0 }),
+        ])
+        return { execution_id: executionId, events, checkpoints: checkpoints.items, metrics: metricsOf(execution, ctx.now()) }
+      },
+    },
+  }
+}
+export type ExecutionService = ReturnType<typeof createExecutionService>
+export type ExecutionsApi = ExecutionService['api']
