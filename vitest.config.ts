@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Engines made by tests log failed executions at warn; tests that read logs pass their own logger.
+    env: { HARMONIA_LOG_LEVEL: 'error' },
   },
 })

@@ -25,6 +25,8 @@ export type TaskRequest = {
   retry?: number | RetryPolicyInput
   /** A condition expression. */
   when?: string
+  /** What the task produces (descriptive, returned as given). */
+  output?: Record<string, unknown>
   metadata?: Record<string, unknown>
 }
 

@@ -31,6 +31,17 @@ export type ServerOptions = {
 export type RunningServer = { url: string; port: number; harmonia: Harmonia; close(): Promise<void> }
 
 const envPort = () => Number(process.env.HARMONIA_PORT ?? process.env.PORT ?? 8007)
+
+/**
+ * HARMONIA_RETENTION_DAYS=<days> (off when unset): finished executions that ended longer ago are deleted with all
+ * their rows, at start and then hourly. Anything but a positive number stops the start with a message naming it.
+ */
+export function retentionFromEnv(raw = process.env.HARMONIA_RETENTION_DAYS): HarmoniaOptions['retention'] {
+  if (raw === undefined || raw.trim() === '') return undefined
+  const days = Number(raw)
+  if (!Number.isFinite(days) || days <= 0) throw new Error(`HARMONIA_RETENTION_DAYS must be a positive number of days, got ${JSON.stringify(raw)}`)
+  return { maxAgeSeconds: Math.round(days * 86_400) }
+}
 const envTokens = () =>
   (process.env.HARMONIA_API_TOKENS ?? '')
     .split(',')
@@ -42,8 +53,15 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const logger = options.logger ?? createLogger()
   // HARMONIA_INSPECT=ws://host:port attaches the Stately inspector to every execution and task actor.
   const inspector = process.env.HARMONIA_INSPECT ? createWebSocketInspector({ url: process.env.HARMONIA_INSPECT }) : undefined
+  const retention = retentionFromEnv()
   const harmonia =
-    options.harmonia ?? (await createHarmonia({ logger, ...(inspector ? { inspect: inspector.inspect } : {}), ...options.harmoniaOptions }))
+    options.harmonia ??
+    (await createHarmonia({
+      logger,
+      ...(inspector ? { inspect: inspector.inspect } : {}),
+      ...(retention ? { retention } : {}),
+      ...options.harmoniaOptions,
+    }))
   const wss = new WebSocketServer({ noServer: true })
   let listening = 0
   const hermesRef: { current?: Hermes } = {}

@@ -37,6 +37,8 @@ export type TaskDefinition = {
   retry?: number | RetryPolicyInput
   /** A condition expression: `${...}` or a bare CEL expression. */
   when?: string
+  /** What the task produces, as the seed's data model describes it: kept and returned as given (not evaluated). */
+  output?: Record<string, unknown>
   metadata: Record<string, unknown>
 }
 

@@ -95,6 +95,9 @@ function normaliseTasks(tasks: unknown, maxTasks: number, errors: FieldError[]):
   if (count > maxTasks) {
     throw invalid([{ path: 'tasks', message: `tasks: a workflow can have at most ${maxTasks} tasks, this one has ${count}` }])
   }
+  if (count === 0 && (Array.isArray(tasks) || isPlainObject(tasks))) {
+    errors.push({ path: 'tasks', message: 'tasks: a workflow needs at least one task' })
+  }
   if (!isPlainObject(tasks)) return tasks
   return Object.entries(tasks).map(([key, task], i) => {
     if (!isPlainObject(task)) return task
@@ -351,5 +354,6 @@ function buildTask(task: WorkflowOutput['tasks'][number]): TaskDefinition {
   if (task.timeout !== undefined) out.timeout = task.timeout
   if (task.retry !== undefined) out.retry = task.retry
   if (task.when !== undefined) out.when = task.when
+  if (task.output !== undefined) out.output = task.output
   return out
 }

@@ -85,6 +85,8 @@ export const TaskSchema = v.object(
     timeout: v.optional(positiveSeconds),
     retry: v.optional(RetrySchema),
     when: v.optional(v.string('must be a string (a condition expression)')),
+    /** What the task produces, as the seed's data model describes it: kept and returned as given. */
+    output: v.optional(JsonObjectSchema),
     metadata: v.optional(JsonObjectSchema, () => ({})),
   },
   'must be an object',

@@ -18,11 +18,12 @@ export function createRetention(ctx: ServiceContext, finished: FinishedCache) {
   return {
     /** Deletes finished executions that ended more than `olderThanSeconds` ago (what `retention` does periodically). */
     purgeExecutions: (query: { olderThanSeconds: number }): Promise<number> => purge(query.olderThanSeconds),
-    /** Sweeps every `intervalSeconds` (default 3600) in the background. */
+    /** Sweeps now, then every `intervalSeconds` (default 3600), in the background. */
     start({ maxAgeSeconds, intervalSeconds = 3600 }: RetentionOptions): void {
       const sweep = () => {
         purge(maxAgeSeconds).catch((error: unknown) => ctx.logger.error('retention sweep failed', { error: String(error) }))
       }
+      sweep()
       sweeper = setInterval(sweep, intervalSeconds * 1000)
       sweeper.unref()
     },

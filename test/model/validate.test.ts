@@ -356,3 +356,26 @@ describe('parseWorkflowDefinition: large workflows', () => {
     expect(errors[0]!.message).toMatch(/^task "c0": depends_on\[0\] closes a dependency cycle: c0 → c9999 → c9998 → .* → c1 → c0/)
   })
 })
+
+describe('parseWorkflowDefinition: what a new user tripped over', () => {
+  it('a workflow needs at least one task (list or map)', () => {
+    errorAt(errorsOf(workflow([])), 'tasks', 'at least one task')
+    errorAt(errorsOf(workflow({})), 'tasks', 'at least one task')
+  })
+
+  it("a task's `output` (the seed's data model) is kept as given", () => {
+    const output = { result: 'the greeting', format: { type: 'string' } }
+    const definition = parseWorkflowDefinition(workflow([task('a', { output })]))
+    expect(definition.tasks[0]!.output).toStrictEqual(output)
+    errorAt(errorsOf(workflow([task('a', { output: 'text' })])), 'tasks[0].output', 'task "a"', 'must be an object')
+  })
+
+  it('a condition that can never be boolean is refused (arithmetic over input is dyn to the checker)', () => {
+    for (const when of ['${input.n + 1}', 'input.n * 2', '${-input.n}', '${input.a - input.b}']) {
+      errorAt(errorsOf(workflow([task('a', { when })])), 'tasks[0].when', 'task "a"', 'must be a boolean')
+    }
+    for (const when of ['${input.n + 1 > 2}', '${input.flag}', 'input.s.startsWith("a")']) {
+      expect(parseWorkflowDefinition(workflow([task('a', { when })])).tasks[0]!.when).toBe(when)
+    }
+  })
+})

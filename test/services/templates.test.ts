@@ -1,4 +1,5 @@
 import { afterEach, expect, it } from 'vitest'
+import { ValidationError } from '../../src/errors.js'
 import { describeEachStore, testEngine, type TestEngine } from '../support/harness.js'
 
 let engine: TestEngine | undefined
@@ -94,5 +95,35 @@ describeEachStore('templates', () => {
     await expect(harmonia.instantiateTemplate(template.template_id, { parameter_values: { v: 1, extra: 2 } })).rejects.toMatchObject({
       errors: [{ path: 'parameter_values.extra' }],
     })
+  })
+})
+
+describeEachStore('a template source run directly', () => {
+  it('is refused at start with 422 naming where each ${params.*} is; its instances run', async () => {
+    engine = await testEngine()
+    const { harmonia } = engine
+    const source = await harmonia.createWorkflow({
+      name: 'source',
+      tasks: [
+        { id: 'read', component: 'harmonia', action: 'echo', input: { file: '${params.file}', copies: ['${params.copies}'] } },
+        { id: 'plain', component: 'harmonia', action: 'noop' },
+      ],
+    })
+    const error = await harmonia.startExecution({ workflow_id: source.workflow_id }).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(ValidationError)
+    expect((error as ValidationError).errors).toEqual([
+      { path: 'tasks[0].input.file', message: expect.stringContaining('params exist only in templates') },
+      { path: 'tasks[0].input.copies[0]', message: expect.stringContaining('${params.copies}') },
+    ])
+    expect((await harmonia.listExecutions()).total).toBe(0)
+
+    const template = await harmonia.createTemplate({
+      name: 't',
+      workflow_definition_id: source.workflow_id,
+      parameters: { file: { type: 'string', required: true }, copies: { type: 'integer', default: 2 } },
+    })
+    const instance = await harmonia.instantiateTemplate(template.template_id, { parameter_values: { file: '/a.csv' } })
+    const run = await harmonia.waitForExecution((await harmonia.startExecution({ workflow_id: instance.workflow_id })).execution_id)
+    expect(run.task_executions.read).toMatchObject({ status: 'completed', output: { file: '/a.csv', copies: [2] } })
   })
 })
