@@ -27,13 +27,12 @@ describe('component registry', () => {
   it('resolving what is missing fails without retry, naming what exists', () => {
     const registry = createComponentRegistry()
     registry.register('prometheus', { analyze_results: () => ({}), summarize: () => ({}) })
-    const missingAction = (() => {
-      try {
-        registry.resolve('prometheus', 'forecast')
-      } catch (error) {
-        return error
-      }
-    })()
+    let missingAction: unknown
+    try {
+      registry.resolve('prometheus', 'forecast')
+    } catch (error) {
+      missingAction = error
+    }
     expect(missingAction).toBeInstanceOf(TerminalTaskError)
     expect(toTaskFailure(missingAction)).toEqual({
       message: 'component "prometheus" has no action "forecast" (it has: analyze_results, summarize)',
