@@ -53,9 +53,6 @@ export function createComponentRegistry() {
       }
       return handler
     },
-    names(): string[] {
-      return [...components.keys()]
-    },
   }
 }
 export type ComponentRegistry = ReturnType<typeof createComponentRegistry>

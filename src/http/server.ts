@@ -39,7 +39,8 @@ const envPort = () => Number(process.env.HARMONIA_PORT ?? process.env.PORT ?? 80
 export function retentionFromEnv(raw = process.env.HARMONIA_RETENTION_DAYS): HarmoniaOptions['retention'] {
   if (raw === undefined || raw.trim() === '') return undefined
   const days = Number(raw)
-  if (!Number.isFinite(days) || days <= 0) throw new Error(`HARMONIA_RETENTION_DAYS must be a positive number of days, got ${JSON.stringify(raw)}`)
+  if (!Number.isFinite(days) || days <= 0)
+    throw new Error(`HARMONIA_RETENTION_DAYS must be a positive number of days, got ${JSON.stringify(raw)}`)
   return { maxAgeSeconds: Math.round(days * 86_400) }
 }
 const envTokens = () =>
