@@ -34,6 +34,7 @@ const PROBLEM = 'https://harmonia.dev/problems/'
 const T = {
   badRequest: `${PROBLEM}400`,
   route: `${PROBLEM}404`,
+  method: `${PROBLEM}405`,
   tooLarge: `${PROBLEM}413`,
   mediaType: `${PROBLEM}415`,
   tooDeep: `${PROBLEM}422`,
@@ -46,6 +47,7 @@ const T = {
 const TITLES: Record<number, string> = {
   400: 'Bad Request',
   404: 'Not Found',
+  405: 'Method Not Allowed',
   409: 'Conflict',
   413: 'Content Too Large',
   415: 'Unsupported Media Type',
@@ -1484,9 +1486,18 @@ const rows: Row[] = [
     detail: /execution zzz not found/,
   },
   {
-    name: 'no such route',
+    name: 'a method the route does not serve',
     method: 'PATCH',
     path: (f) => `/api/workflows/${f.workflow}`,
+    body: '{}',
+    status: 405,
+    type: T.method,
+    detail: /PATCH is not allowed on \/api\/workflows\/.*; it accepts GET, HEAD, PUT, DELETE/,
+  },
+  {
+    name: 'no such route',
+    method: 'PATCH',
+    path: '/api/workflows-and-more',
     body: '{}',
     status: 404,
     type: T.route,
