@@ -60,10 +60,10 @@ const DRAIN_MAX_MS = 10_000
 
 /**
  * The 413 for a body over the limit, of which `read` bytes were read so far. Closing a connection while the client
- * is still sending makes the client's TCP stack see a reset, and many clients (fetch, curl, a plain socket) then lose
- * the answer they were sent. So the answer says `Connection: close` and goes out at once, but the connection is held
- * open while the rest of the body is read and dropped — up to a bound in bytes and time, past which the client is
- * abusive and the connection is closed anyway.
+ * is still sending makes its TCP stack see a reset, which can cost it the answer it was sent (and @hono/node-server
+ * gives up on an unread body after 500 ms, cutting off a slow client). So the answer says `Connection: close` and goes
+ * out at once, but the connection is held open while the rest of the body is read and dropped — up to a bound in bytes
+ * and time, past which the client is abusive and the connection is closed anyway.
  */
 function tooLarge(limits: BodyLimits, reader: ReadableStreamDefaultReader<Uint8Array> | undefined, read: number): HttpError {
   const maxBytes = Math.max(0, Math.min(DRAIN_FACTOR * limits.maxBytes, DRAIN_MAX_BYTES) - read)
