@@ -15,8 +15,6 @@ export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 1024 * 1024, maxDepth
  * which Postgres refuses to store).
  */
 export async function readJson(c: Context, limits: BodyLimits): Promise<unknown> {
-  const declared = Number(c.req.header('content-length') ?? NaN)
-  if (Number.isFinite(declared) && declared > limits.maxBytes) throw tooLarge(limits)
   const text = await readText(c, limits)
   if (text.trim() === '') return undefined
   const type = c.req.header('content-type') ?? ''
@@ -35,40 +33,77 @@ export async function readJson(c: Context, limits: BodyLimits): Promise<unknown>
 }
 
 /**
- * The body as text, buffered at most `maxBytes` far: a chunked body without a content-length is never held whole.
- * Past the limit the rest is read and dropped (up to 8 × the limit), so the client receives its 413 and can reuse the
- * connection; a body larger still is abandoned and its connection closed.
+ * The body as text, buffered at most `maxBytes` far: a chunked body without a content-length is never held whole, and
+ * a declared content-length over the limit is refused before anything is read. Either way the 413 drains the rest.
  */
 async function readText(c: Context, limits: BodyLimits): Promise<string> {
-  const body = c.req.raw.body
-  if (!body) return ''
-  const reader = body.getReader()
+  const declared = Number(c.req.header('content-length') ?? NaN)
+  const reader = c.req.raw.body?.getReader()
+  if (Number.isFinite(declared) && declared > limits.maxBytes) throw tooLarge(limits, reader, 0)
+  if (!reader) return ''
   const chunks: Uint8Array[] = []
   let size = 0
   for (;;) {
     const { done, value } = await reader.read()
     if (done) break
     size += value.byteLength
-    if (size > limits.maxBytes) {
-      chunks.length = 0
-      for (;;) {
-        if (size > 8 * limits.maxBytes) {
-          await reader.cancel().catch(() => {})
-          break
-        }
-        const next = await reader.read()
-        if (next.done) break
-        size += next.value.byteLength
-      }
-      throw tooLarge(limits)
-    }
+    if (size > limits.maxBytes) throw tooLarge(limits, reader, size)
     chunks.push(value)
   }
   return new TextDecoder().decode(Buffer.concat(chunks))
 }
 
-function tooLarge(limits: BodyLimits): HttpError {
-  return new HttpError(413, 'Content Too Large', `the body is larger than ${limits.maxBytes} bytes`)
+/** How long and how far a body over the limit is drained: 16 × the limit but at most 32 MiB in all, for 10 s. */
+const DRAIN_FACTOR = 16
+const DRAIN_MAX_BYTES = 32 * 1024 * 1024
+const DRAIN_MAX_MS = 10_000
+
+/**
+ * The 413 for a body over the limit, of which `read` bytes were read so far. Closing a connection while the client
+ * is still sending makes its TCP stack see a reset, which can cost it the answer it was sent (and @hono/node-server
+ * gives up on an unread body after 500 ms, cutting off a slow client). So the answer says `Connection: close` and goes
+ * out at once, but the connection is held open while the rest of the body is read and dropped — up to a bound in bytes
+ * and time, past which the client is abusive and the connection is closed anyway.
+ */
+function tooLarge(limits: BodyLimits, reader: ReadableStreamDefaultReader<Uint8Array> | undefined, read: number): HttpError {
+  const maxBytes = Math.max(0, Math.min(DRAIN_FACTOR * limits.maxBytes, DRAIN_MAX_BYTES) - read)
+  return new HttpError(413, 'Content Too Large', `the body is larger than ${limits.maxBytes} bytes`, undefined, {
+    headers: { connection: 'close' },
+    ...(reader ? { holdOpenUntil: drainBody(reader, { maxBytes, maxMs: DRAIN_MAX_MS }) } : {}),
+  })
+}
+
+export type DrainOutcome = 'drained' | 'too_large' | 'timed_out' | 'failed'
+
+/**
+ * Reads and discards the rest of a body, at most `maxBytes` more and for at most `maxMs`: resolves (never rejects)
+ * with how it ended. A read still pending when a bound is hit ends with the connection.
+ */
+export async function drainBody(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  bounds: { maxBytes: number; maxMs: number },
+): Promise<DrainOutcome> {
+  let timer: NodeJS.Timeout | undefined
+  const timedOut = new Promise<DrainOutcome>((resolve) => {
+    timer = setTimeout(() => resolve('timed_out'), bounds.maxMs)
+  })
+  let stopped = false
+  const read = async (): Promise<DrainOutcome> => {
+    let size = 0
+    while (!stopped) {
+      const { done, value } = await reader.read()
+      if (done) return 'drained'
+      size += value.byteLength
+      if (size > bounds.maxBytes) return 'too_large'
+    }
+    return 'timed_out'
+  }
+  try {
+    return await Promise.race([read().catch((): DrainOutcome => 'failed'), timedOut])
+  } finally {
+    stopped = true
+    clearTimeout(timer)
+  }
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/

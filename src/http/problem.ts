@@ -5,13 +5,25 @@ import { HarmoniaError, ValidationError, type FieldError } from '../errors.js'
 /** RFC 9457 problem details (API.md "Errors"). */
 export type Problem = { type: string; title: string; status: number; detail: string; errors?: FieldError[] }
 
-/** An error raised by the HTTP layer itself (malformed JSON, body too large, auth). */
+/** What an HttpError asks of its response beyond the problem body. */
+export type HttpErrorResponse = {
+  /** Sent with the problem (`Allow`, `Connection`). */
+  headers?: Record<string, string>
+  /**
+   * The response is sent at once but not ended before this settles (it must not reject): the body over the limit is
+   * still being drained, and the connection is closed only after that (see body.ts).
+   */
+  holdOpenUntil?: Promise<unknown>
+}
+
+/** An error raised by the HTTP layer itself (malformed JSON, body too large, auth, a method a route does not serve). */
 export class HttpError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
     readonly title: string,
     detail: string,
     readonly errors?: FieldError[],
+    readonly response: HttpErrorResponse = {},
   ) {
     super(detail)
     this.name = 'HttpError'
@@ -63,9 +75,23 @@ export function toProblem(error: unknown): Problem {
   return { type: 'about:blank', title: TITLES[500]!, status: 500, detail: 'internal error' }
 }
 
-/** Sends a problem+json response. */
-export function problem(c: Context, p: Problem): Response {
-  return c.body(JSON.stringify(p), p.status as ContentfulStatusCode, { 'content-type': 'application/problem+json' })
+/** The problem+json response for anything thrown by a route, with the headers and the hold an HttpError asks for. */
+export function problemResponse(c: Context, error: unknown): Response {
+  const body = toProblem(error)
+  const { headers = {}, holdOpenUntil } = error instanceof HttpError ? error.response : {}
+  const status = body.status as ContentfulStatusCode
+  const text = JSON.stringify(body)
+  if (!holdOpenUntil) return c.body(text, status, { ...headers, 'content-type': 'application/problem+json' })
+  // The whole problem goes out at once (its length declared, so the client has it all), then the body ends later.
+  const bytes = new TextEncoder().encode(text)
+  const held = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.enqueue(bytes),
+    pull: async (controller) => {
+      await holdOpenUntil
+      controller.close()
+    },
+  })
+  return c.body(held, status, { ...headers, 'content-type': 'application/problem+json', 'content-length': String(bytes.byteLength) })
 }
 
 export const notFound = (what: string) => new HttpError(404, TITLES[404]!, what)

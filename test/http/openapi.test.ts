@@ -5,6 +5,7 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { REQUEST_BODIES } from '../../src/http/schemas.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
 
 /** The REST routes of API.md, relative to /api (each is also mounted under /api/v1). */
@@ -143,6 +144,18 @@ describe('GET /openapi.json', () => {
         expect(JSON.stringify(operation.responses['401']), route).toContain('application/problem+json')
       }
     }
+  })
+
+  it('documents every request body by a component of schemas.ts, and each of those is some route’s body', () => {
+    const used = new Set<string>()
+    for (const { route, operation } of operationsOf(doc)) {
+      const schema = (operation.requestBody?.content['application/json'] as { schema?: { $ref?: string } } | undefined)?.schema
+      if (!schema) continue
+      expect(schema.$ref, route).toMatch(/^#\/components\/schemas\/\w+$/)
+      used.add(schema.$ref!.split('/').pop()!)
+    }
+    expect([...used].sort()).toEqual(Object.keys(REQUEST_BODIES).sort())
+    expect(doc.components.schemas.SaveState).toEqual({ type: 'object', properties: { state: { type: 'object' } }, required: ['state'] })
   })
 
   it('documents no route the server does not serve', async () => {

@@ -1,16 +1,8 @@
 import { Hono } from 'hono'
-import * as v from 'valibot'
 import { readJson } from '../body.js'
 import { parseWith } from '../../model/parse.js'
-import { objectRecord } from '../../model/workflow.schema.js'
+import { StartExecutionBody } from '../schemas.js'
 import { listQuery, objectBody, queryStatus, type RouteDeps } from './common.js'
-
-const StartExecutionBody = v.object({
-  workflow_id: v.pipe(v.string('workflow_id must be a string'), v.uuid('workflow_id must be a UUID')),
-  input: v.optional(v.unknown()),
-  version: v.optional(v.pipe(v.number('version must be a number'), v.integer('version must be an integer'), v.minValue(1))),
-  metadata: v.optional(objectRecord(v.string(), v.unknown(), 'metadata must be an object')),
-})
 
 /** `/executions` (API.md "Executions"). */
 export function executionRoutes({ harmonia, limits }: RouteDeps) {

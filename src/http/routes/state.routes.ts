@@ -1,13 +1,8 @@
 import { Hono } from 'hono'
-import * as v from 'valibot'
-import { isPlainObject } from '../../json.js'
 import { readJson } from '../body.js'
 import { parseWith } from '../../model/parse.js'
+import { CheckpointBody, SaveStateBody } from '../schemas.js'
 import { listQuery, objectBody, type RouteDeps } from './common.js'
-
-// Not v.record: it accepts an array and turns `[1]` into `{"0": 1}`.
-const SaveStateBody = v.object({ state: v.custom<Record<string, unknown>>(isPlainObject, 'state must be a JSON object') })
-const CheckpointBody = v.object({ execution_id: v.pipe(v.string('execution_id must be a string'), v.uuid('execution_id must be a UUID')) })
 
 /** `/state` (API.md "State and checkpoints"). */
 export function stateRoutes({ harmonia, limits }: RouteDeps) {

@@ -1,0 +1,157 @@
+/**
+ * The schema components of the OpenAPI document: request bodies converted from the valibot schemas the routes parse
+ * with (schemas.ts), and the response shapes of API.md.
+ */
+import { toJsonSchema } from '@valibot/to-json-schema'
+import type { CustomSchema, GenericSchema } from 'valibot'
+import { isPlainObject } from '../json.js'
+import { EVENT_TYPES } from '../model/events.js'
+import { EXECUTION_STATUSES, TASK_STATUSES } from '../model/status.js'
+import { REQUEST_BODIES } from './schemas.js'
+
+/** A `$ref` to a schema component. */
+export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+/** A JSON content map. */
+export const json = (schema: unknown) => ({ 'application/json': { schema } })
+
+/**
+ * JSON Schema of a valibot schema, transforms documented by their output. A `v.custom` check is opaque to the
+ * converter; the one that admits plain objects only (isPlainObject) is documented as such.
+ */
+const jsonSchema = (schema: GenericSchema) => {
+  const converted = toJsonSchema(schema, {
+    errorMode: 'ignore',
+    overrideSchema: ({ valibotSchema }) =>
+      valibotSchema.type === 'custom' && (valibotSchema as CustomSchema<unknown, undefined>).check === isPlainObject
+        ? { type: 'object' }
+        : undefined,
+  }) as Record<string, unknown>
+  const { $schema: _, ...rest } = converted
+  return rest
+}
+
+const uuid = { type: 'string', format: 'uuid' }
+const dateTime = { type: 'string', format: 'date-time' }
+const time = { type: ['string', 'null'], format: 'date-time' }
+const error = {
+  type: ['object', 'null'],
+  properties: { message: { type: 'string' }, code: { type: 'string' }, retryable: { type: 'boolean' } },
+}
+
+/** Every schema component: request bodies, resources, events and the problem. */
+export function componentSchemas(): Record<string, unknown> {
+  return {
+    ...Object.fromEntries(Object.entries(REQUEST_BODIES).map(([name, schema]) => [name, jsonSchema(schema)])),
+    Workflow: {
+      type: 'object',
+      required: ['workflow_id', 'name', 'version', 'tasks', 'created_at', 'updated_at'],
+      properties: {
+        workflow_id: uuid,
+        name: { type: 'string' },
+        description: { type: 'string' },
+        version: { type: 'integer' },
+        metadata: { type: 'object' },
+        input: { type: 'object' },
+        output: { type: 'object' },
+        tasks: { type: 'array', items: { type: 'object' } },
+        max_concurrency: { type: 'integer' },
+        timeout: { type: ['number', 'null'] },
+        fail_fast: { type: 'boolean' },
+        created_at: dateTime,
+        updated_at: dateTime,
+      },
+    },
+    TaskExecution: {
+      type: 'object',
+      properties: {
+        task_id: { type: 'string' },
+        status: { type: 'string', enum: [...TASK_STATUSES] },
+        start_time: time,
+        end_time: time,
+        input: {},
+        output: {},
+        error,
+        retries: { type: 'integer' },
+        attempts: { type: 'integer' },
+      },
+    },
+    Execution: {
+      type: 'object',
+      required: ['execution_id', 'workflow_id', 'status'],
+      properties: {
+        execution_id: uuid,
+        workflow_id: uuid,
+        workflow_version: { type: 'integer' },
+        status: { type: 'string', enum: [...EXECUTION_STATUSES] },
+        start_time: time,
+        end_time: time,
+        input: { type: 'object' },
+        output: {},
+        error,
+        metadata: { type: 'object' },
+        restored_from: { type: ['string', 'null'], format: 'uuid' },
+        task_executions: { type: 'object', additionalProperties: ref('TaskExecution') },
+      },
+    },
+    Event: {
+      type: 'object',
+      required: ['seq', 'type', 'execution_id', 'timestamp', 'data'],
+      properties: {
+        seq: { type: 'integer' },
+        type: { type: 'string', enum: [...EVENT_TYPES] },
+        execution_id: uuid,
+        task_id: { type: 'string' },
+        timestamp: dateTime,
+        data: { type: 'object' },
+      },
+    },
+    ExecutionHistory: {
+      type: 'object',
+      properties: {
+        execution_id: { type: 'string' },
+        events: { type: 'array', items: ref('Event') },
+        checkpoints: { type: 'array', items: ref('Checkpoint') },
+        metrics: { type: 'object' },
+      },
+    },
+    Template: {
+      type: 'object',
+      properties: {
+        template_id: uuid,
+        name: { type: 'string' },
+        description: { type: 'string' },
+        workflow_definition_id: uuid,
+        parameters: { type: 'object' },
+        version: { type: 'integer' },
+        created_at: dateTime,
+      },
+    },
+    State: {
+      type: 'object',
+      properties: { execution_id: { type: 'string' }, state: { type: 'object' }, updated_at: dateTime },
+    },
+    Checkpoint: {
+      type: 'object',
+      properties: {
+        checkpoint_id: uuid,
+        execution_id: uuid,
+        created_at: dateTime,
+        workflow_status: { type: 'string', enum: [...EXECUTION_STATUSES] },
+        task_statuses: { type: 'object' },
+        completed_tasks: { type: 'array', items: { type: 'string' } },
+        state_data: { type: 'object' },
+      },
+    },
+    Problem: {
+      type: 'object',
+      required: ['type', 'title', 'status', 'detail'],
+      properties: {
+        type: { type: 'string' },
+        title: { type: 'string' },
+        status: { type: 'integer' },
+        detail: { type: 'string' },
+        errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+      },
+    },
+  }
+}

@@ -1,0 +1,180 @@
+/** The paths of the OpenAPI document: every route the app serves, its parameters, body and responses (API.md). */
+import { EXECUTION_STATUSES } from '../model/status.js'
+import { json, ref } from './openapi.components.js'
+import type { RequestBodyName } from './schemas.js'
+
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } })
+const id = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })
+const query = (name: string, schema: Record<string, unknown>) => ({ name, in: 'query', schema })
+const limit = query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 50 })
+const offset = query('offset', { type: 'integer', minimum: 0, default: 0 })
+const listParams = [limit, offset, query('filter', { type: 'string' })]
+const page = (item: string) => ({
+  type: 'object',
+  required: ['items', 'total', 'limit', 'offset'],
+  properties: {
+    items: { type: 'array', items: ref(item) },
+    total: { type: 'integer' },
+    limit: { type: 'integer' },
+    offset: { type: 'integer' },
+  },
+})
+
+type Op = { summary: string; body?: RequestBodyName; ok: [number, unknown]; params?: unknown[]; errors?: number[] }
+/** A REST operation: its body is the schema component of that name (schemas.ts). */
+const op = (tag: string, o: Op) => ({
+  tags: [tag],
+  summary: o.summary,
+  ...(o.params ? { parameters: o.params } : {}),
+  ...(o.body ? { requestBody: { required: true, content: json(ref(o.body)) } } : {}),
+  responses: {
+    [o.ok[0]]: o.ok[1] === null ? { description: 'No content' } : { description: 'OK', content: json(o.ok[1]) },
+    ...Object.fromEntries((o.errors ?? [400, 401, 404, 422]).map((s) => [s, problem(`Error ${s}`)])),
+  },
+})
+/** A GET that is not REST (streams, health, docs): its own responses; `open` ones need no token. */
+const get = (tag: string, summary: string, responses: Record<number, unknown>, extra: Record<string, unknown> = {}) => ({
+  get: { tags: [tag], summary, ...extra, responses },
+})
+const eventStream = { description: 'text/event-stream of Event', content: { 'text/event-stream': { schema: ref('Event') } } }
+const open = { security: [] }
+
+const create = [400, 401, 413, 415, 422]
+const list = [401, 422]
+const command = [401, 404, 409]
+
+/** The REST routes, relative to /api (each is also mounted under /api/v1). */
+function apiPaths(): Record<string, Record<string, unknown>> {
+  return {
+    '/workflows': {
+      post: op('workflows', { summary: 'Create a workflow', body: 'WorkflowDefinition', ok: [201, ref('Workflow')], errors: create }),
+      get: op('workflows', { summary: 'List workflows', params: listParams, ok: [200, page('Workflow')], errors: list }),
+    },
+    '/workflows/{id}': {
+      get: op('workflows', {
+        summary: 'Get a workflow (latest, or ?version=N)',
+        params: [id('id'), query('version', { type: 'integer' })],
+        ok: [200, ref('Workflow')],
+      }),
+      put: op('workflows', {
+        summary: 'Update a workflow (new version)',
+        params: [id('id')],
+        body: 'WorkflowDefinition',
+        ok: [200, ref('Workflow')],
+      }),
+      delete: op('workflows', { summary: 'Delete a workflow', params: [id('id')], ok: [204, null], errors: command }),
+    },
+    '/executions': {
+      post: op('executions', {
+        summary: 'Start an execution',
+        body: 'StartExecution',
+        ok: [201, ref('Execution')],
+        errors: [400, 401, 404, 413, 415, 422],
+      }),
+      get: op('executions', {
+        summary: 'List executions',
+        params: [
+          ...listParams,
+          query('status', { type: 'string', enum: [...EXECUTION_STATUSES] }),
+          query('workflow_id', { type: 'string', format: 'uuid' }),
+        ],
+        ok: [200, page('Execution')],
+        errors: list,
+      }),
+    },
+    '/executions/{id}': {
+      get: op('executions', { summary: 'Get an execution with its task executions', params: [id('id')], ok: [200, ref('Execution')] }),
+    },
+    '/executions/{id}/cancel': {
+      post: op('executions', { summary: 'Cancel', params: [id('id')], ok: [202, ref('Execution')], errors: command }),
+    },
+    '/executions/{id}/pause': {
+      post: op('executions', { summary: 'Pause', params: [id('id')], ok: [202, ref('Execution')], errors: command }),
+    },
+    '/executions/{id}/resume': {
+      post: op('executions', { summary: 'Resume', params: [id('id')], ok: [202, ref('Execution')], errors: command }),
+    },
+    '/executions/{id}/rerun': {
+      post: op('executions', {
+        summary: 'Rerun the failed and skipped tasks of a failed execution',
+        params: [id('id')],
+        ok: [201, ref('Execution')],
+        errors: command,
+      }),
+    },
+    '/executions/{id}/history': {
+      get: op('executions', { summary: 'Events, checkpoints and metrics', params: [id('id')], ok: [200, ref('ExecutionHistory')] }),
+    },
+    '/templates': {
+      post: op('templates', { summary: 'Create a template', body: 'CreateTemplate', ok: [201, ref('Template')], errors: create }),
+      get: op('templates', { summary: 'List templates', params: listParams, ok: [200, page('Template')], errors: list }),
+    },
+    '/templates/{id}': { get: op('templates', { summary: 'Get a template', params: [id('id')], ok: [200, ref('Template')] }) },
+    '/templates/{id}/instantiate': {
+      post: op('templates', {
+        summary: 'Instantiate a template into a new workflow',
+        params: [id('id')],
+        body: 'InstantiateTemplate',
+        ok: [201, ref('Workflow')],
+      }),
+    },
+    '/state/{execution_id}': {
+      get: op('state', { summary: 'Load the state', params: [id('execution_id')], ok: [200, ref('State')] }),
+      put: op('state', { summary: 'Save the state', params: [id('execution_id')], body: 'SaveState', ok: [200, ref('State')] }),
+    },
+    '/checkpoints': {
+      post: op('checkpoints', { summary: 'Create a checkpoint', body: 'CreateCheckpoint', ok: [201, ref('Checkpoint')] }),
+      get: op('checkpoints', {
+        summary: 'List checkpoints',
+        params: [limit, offset, query('execution_id', { type: 'string', format: 'uuid' })],
+        ok: [200, page('Checkpoint')],
+        errors: list,
+      }),
+    },
+    '/checkpoints/{id}': { get: op('checkpoints', { summary: 'Get a checkpoint', params: [id('id')], ok: [200, ref('Checkpoint')] }) },
+    '/checkpoints/{id}/restore': {
+      post: op('checkpoints', { summary: 'Restore into a new execution', params: [id('id')], ok: [201, ref('Execution')] }),
+    },
+  }
+}
+
+/** Every path of the app: the REST routes under /api and /api/v1 (API.md "Conventions"), streams, health and docs. */
+export function documentPaths(): Record<string, Record<string, unknown>> {
+  const rest = Object.entries(apiPaths())
+  return {
+    ...Object.fromEntries(rest.map(([path, item]) => [`/api${path}`, item])),
+    '/events/executions': get(
+      'events',
+      'Server-sent events of every execution, live, for dashboards (no replay; the stream does not end)',
+      { 200: eventStream, 401: problem('Unauthorized') },
+    ),
+    '/events/executions/{id}': get(
+      'events',
+      'Server-sent events of an execution (replay after Last-Event-ID or ?after=N, then live; ends after the terminal event)',
+      { 200: eventStream, 401: problem('Unauthorized'), 404: problem('Unknown execution') },
+      { parameters: [id('id'), query('after', { type: 'integer' }), { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }] },
+    ),
+    '/ws/executions/{id}': get(
+      'events',
+      'WebSocket of an execution: Event JSON text frames, closed with 1000 after the terminal event',
+      { 101: { description: 'Switching protocols' }, 401: problem('Unauthorized'), 404: problem('Unknown execution') },
+      { parameters: [id('id'), query('after', { type: 'integer' })] },
+    ),
+    '/health': get('health', 'Health', { 200: { description: 'OK', content: json({ type: 'object' }) } }, open),
+    '/ready': get(
+      'health',
+      'Readiness',
+      { 200: { description: 'Ready', content: json({ type: 'object' }) }, 503: { description: 'Not ready' } },
+      open,
+    ),
+    '/openapi.json': get('docs', 'This OpenAPI 3.1 document', {
+      200: { description: 'OK', content: json({ type: 'object' }) },
+      401: problem('Unauthorized'),
+    }),
+    '/docs': get('docs', 'The API reference as a page', {
+      200: { description: 'OK', content: { 'text/html': { schema: { type: 'string' } } } },
+      401: problem('Unauthorized'),
+    }),
+    ...Object.fromEntries(rest.map(([path, item]) => [`/api/v1${path}`, item])),
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * Every request body the HTTP API takes, as valibot schemas, in one place: the routes parse with them and openapi.ts
+ * documents them, so no body shape is written twice. The workflow and template bodies are the model's (the facade
+ * parses those itself); the rest belong to the HTTP edge and are declared here.
+ */
+import * as v from 'valibot'
+import { isPlainObject } from '../json.js'
+import { InstantiateBodySchema, TemplateBodySchema } from '../model/template.js'
+import { objectRecord, WorkflowDefinitionSchema } from '../model/workflow.schema.js'
+
+/** `POST /api/executions`. */
+export const StartExecutionBody = v.object({
+  workflow_id: v.pipe(v.string('workflow_id must be a string'), v.uuid('workflow_id must be a UUID')),
+  input: v.optional(v.unknown()),
+  version: v.optional(v.pipe(v.number('version must be a number'), v.integer('version must be an integer'), v.minValue(1))),
+  metadata: v.optional(objectRecord(v.string(), v.unknown(), 'metadata must be an object')),
+})
+
+/** `PUT /api/state/{execution_id}`. Not v.record: it accepts an array and turns `[1]` into `{"0": 1}`. */
+export const SaveStateBody = v.object({ state: v.custom<Record<string, unknown>>(isPlainObject, 'state must be a JSON object') })
+
+/** `POST /api/checkpoints`. */
+export const CheckpointBody = v.object({
+  execution_id: v.pipe(v.string('execution_id must be a string'), v.uuid('execution_id must be a UUID')),
+})
+
+/** Every request body, by the name the OpenAPI document gives its schema component. */
+export const REQUEST_BODIES = {
+  WorkflowDefinition: WorkflowDefinitionSchema,
+  StartExecution: StartExecutionBody,
+  CreateTemplate: TemplateBodySchema,
+  InstantiateTemplate: InstantiateBodySchema,
+  SaveState: SaveStateBody,
+  CreateCheckpoint: CheckpointBody,
+} as const
+
+export type RequestBodyName = keyof typeof REQUEST_BODIES

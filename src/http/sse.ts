@@ -1,0 +1,57 @@
+import { Hono, type Context } from 'hono'
+import { streamSSE, type SSEStreamingApi } from 'hono/streaming'
+import type { Harmonia } from '../harmonia.js'
+import type { ExecutionEvent } from '../model/events.js'
+import { allExecutionEvents, executionEvents, resumeAfter } from './events.js'
+
+export type SseDeps = { harmonia: Harmonia; /** Keep-alive comment interval, ms. */ keepAliveMs: number }
+
+/** Server-sent events (API.md "Events"), mounted at `/events`: one execution's log, and every execution live. */
+export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
+  /**
+   * Writes the events `open` yields as SSE frames until they end or the client leaves (which aborts the signal and so
+   * ends the subscription), with a comment line every `keepAliveMs`. Every write is awaited, in order.
+   */
+  const eventStream = (
+    c: Context,
+    idOf: (event: ExecutionEvent) => string,
+    open: (signal: AbortSignal, stream: SSEStreamingApi) => AsyncIterable<ExecutionEvent>,
+  ) =>
+    streamSSE(c, async (stream) => {
+      const abort = new AbortController()
+      stream.onAbort(() => abort.abort())
+      const keepAlive = setInterval(() => {
+        stream.write(': keep-alive\n\n').catch(() => abort.abort())
+      }, keepAliveMs)
+      try {
+        for await (const event of open(abort.signal, stream)) {
+          await stream.writeSSE({ id: idOf(event), event: event.type, data: JSON.stringify(event) })
+        }
+      } finally {
+        clearInterval(keepAlive)
+      }
+    })
+
+  return (
+    new Hono()
+      // Every execution's events, live, for dashboards: no replay, no end. `: connected` is sent once subscribed.
+      .get('/executions', (c) =>
+        eventStream(
+          c,
+          (event) => `${event.execution_id}:${event.seq}`,
+          (signal, stream) =>
+            allExecutionEvents(harmonia, { signal, subscribed: async () => void (await stream.write(': connected\n\n')) }),
+        ),
+      )
+      .get('/executions/:id', async (c) => {
+        const id = c.req.param('id')
+        await harmonia.getExecution(id) // 404 before the stream opens
+        const after = resumeAfter(c.req.header('last-event-id'), c.req.query('after'))
+        return eventStream(
+          c,
+          (event) => String(event.seq),
+          (signal) => executionEvents(harmonia, id, after, signal),
+        )
+      })
+  )
+}
