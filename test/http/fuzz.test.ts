@@ -329,7 +329,9 @@ for (const store of stores) {
       expect([...statuses.keys()].some((s) => s === 400)).toBe(true)
       expect(logged.filter((line) => line.includes('request failed'))).toEqual([])
       expect(Object.getOwnPropertyNames(Object.prototype)).not.toContain('polluted')
-      const execution = await harmonia.startExecution({ workflow_id: fixtures.workflow, input: { n: 2 } })
+      // Version 1: fuzzed PUTs may have stored later versions that are valid but fail by design (harmonia.fail, a
+      // condition that is not boolean at run time).
+      const execution = await harmonia.startExecution({ workflow_id: fixtures.workflow, version: 1, input: { n: 2 } })
       expect((await harmonia.waitForExecution(execution.execution_id)).status).toBe('completed')
       const health = await app.request('/health')
       expect(health.status).toBe(200)
