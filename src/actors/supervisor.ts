@@ -314,8 +314,16 @@ export function createSupervisor(deps: SupervisorDeps) {
       ...inspect,
     })
     // The rows are written by the commit that carries the first transitions (one transaction for a short execution).
-    journal.create({ execution, owner: options.owner, epoch: options.epoch, timers: options.timers, state: options.state ?? {} }, () =>
-      stopLocally(executionId),
+    journal.create(
+      {
+        execution,
+        owner: options.owner,
+        epoch: options.epoch,
+        timers: options.timers,
+        state: options.state ?? {},
+        created_at: new Date(deps.now()).toISOString(),
+      },
+      () => stopLocally(executionId),
     )
     const entry = register(execution, actor, options.timers)
     actor.start()
