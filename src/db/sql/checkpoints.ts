@@ -4,7 +4,7 @@ import type { Database } from '../client.js'
 import { checkpoints } from '../schema/index.js'
 import type { Store } from '../store.js'
 import { paged } from './helpers.js'
-import { toCheckpoint } from './mappers.js'
+import { checkpointRow, toCheckpoint } from './mappers.js'
 
 /** Every column but `outputs` (a restore's payload, possibly large): what a list answers. */
 const listColumns = {
@@ -21,16 +21,7 @@ const listColumns = {
 export function checkpointQueries(db: Database): Store['checkpoints'] {
   return {
     async insert(record) {
-      await db.insert(checkpoints).values({
-        checkpointId: record.checkpoint_id,
-        executionId: record.execution_id,
-        createdAt: new Date(record.created_at),
-        workflowStatus: record.workflow_status,
-        taskStatuses: record.task_statuses,
-        completedTasks: record.completed_tasks,
-        stateData: record.state_data,
-        outputs: record.outputs,
-      })
+      await db.insert(checkpoints).values(checkpointRow(record))
     },
 
     async get(checkpointId) {

@@ -3,7 +3,7 @@ import { setOwn } from '../../json.js'
 import type { ExecutionEvent } from '../../model/events.js'
 import type { Checkpoint, Execution, StateRecord, TaskExecution } from '../../model/resources.js'
 import { checkpoints, executionEvents, executionState, executions, taskExecutions, templates, timers } from '../schema/index.js'
-import type { TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from '../store.js'
+import type { CheckpointRecord, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from '../store.js'
 
 /**
  * Rows (drizzle's camelCase, Dates) ↔ port records (the wire's snake_case, ISO strings). No query runs here.
@@ -141,6 +141,33 @@ export function templateRecord(row: typeof templates.$inferSelect): TemplateReco
     parameters: row.parameters,
     version: row.version,
     created_at: row.createdAt.toISOString(),
+  }
+}
+
+/** The row a template is inserted as. */
+export function templateRow(record: TemplateRecord): typeof templates.$inferInsert {
+  return {
+    templateId: record.template_id,
+    name: record.name,
+    description: record.description,
+    workflowDefinitionId: record.workflow_definition_id,
+    parameters: record.parameters,
+    version: record.version,
+    createdAt: new Date(record.created_at),
+  }
+}
+
+/** The row a checkpoint is inserted as, with the outputs a restore needs. */
+export function checkpointRow(record: CheckpointRecord): typeof checkpoints.$inferInsert {
+  return {
+    checkpointId: record.checkpoint_id,
+    executionId: record.execution_id,
+    createdAt: new Date(record.created_at),
+    workflowStatus: record.workflow_status,
+    taskStatuses: record.task_statuses,
+    completedTasks: record.completed_tasks,
+    stateData: record.state_data,
+    outputs: record.outputs,
   }
 }
 

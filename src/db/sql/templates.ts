@@ -4,21 +4,13 @@ import type { Database } from '../client.js'
 import { templates } from '../schema/index.js'
 import type { Store } from '../store.js'
 import { containing, paged } from './helpers.js'
-import { templateRecord } from './mappers.js'
+import { templateRecord, templateRow } from './mappers.js'
 
 /** Templates: written only by the facade's template calls; a row never changes once written. */
 export function templateQueries(db: Database): Store['templates'] {
   return {
     async insert(record) {
-      await db.insert(templates).values({
-        templateId: record.template_id,
-        name: record.name,
-        description: record.description,
-        workflowDefinitionId: record.workflow_definition_id,
-        parameters: record.parameters,
-        version: record.version,
-        createdAt: new Date(record.created_at),
-      })
+      await db.insert(templates).values(templateRow(record))
     },
 
     async get(templateId) {
