@@ -1,3 +1,4 @@
+import { withAvailability } from './availability.js'
 import type { DatabaseHandle } from './client.js'
 import { checkpointQueries } from './sql/checkpoints.js'
 import { commitStatement } from './sql/commit.js'
@@ -11,11 +12,12 @@ import type { CommitBatch, Store } from './store.js'
 /**
  * The Store port over drizzle, on PGlite or postgres.js alike (one code path: `Database` is the common type).
  * Assembly only: the queries live in `sql/`, one file per resource, with the fenced commit (`sql/commit.ts`) and the
- * recovery claim (`sql/claim.ts`) apart; see ARCHITECTURE.md.
+ * recovery claim (`sql/claim.ts`) apart; see ARCHITECTURE.md. Every method answers UnavailableError while the database
+ * cannot be reached (availability.ts).
  */
 export function createSqlStore(database: DatabaseHandle): Store {
   const { db } = database
-  return {
+  return withAvailability({
     kind: database.kind,
     workflows: workflowQueries(db),
     templates: templateQueries(db),
@@ -27,7 +29,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },
     close: () => database.close(),
-  }
+  })
 }
 
 function isEmpty(batch: CommitBatch): boolean {

@@ -51,9 +51,13 @@ export function createApp(options: AppOptions) {
   const app = new Hono()
   app.onError((error, c) => {
     const body = toProblem(error)
-    if (body.status >= 500) options.logger?.error('request failed', { method: c.req.method, path: c.req.path, error: String(error) })
+    // 503 is an outage of a dependency (the database), not a server error: a warning, and the client may retry.
+    if (body.status === 503)
+      options.logger?.warn('request refused: unavailable', { method: c.req.method, path: c.req.path, error: String(error) })
+    else if (body.status >= 500) options.logger?.error('request failed', { method: c.req.method, path: c.req.path, error: String(error) })
     const response = problem(c, body)
     if (body.status === 401) response.headers.set('WWW-Authenticate', 'Bearer realm="harmonia"')
+    if (body.status === 503) response.headers.set('Retry-After', '5')
     return response
   })
   app.notFound((c) => problem(c, toProblem(new HttpError(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`))))
