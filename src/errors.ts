@@ -3,7 +3,7 @@
 export type FieldError = { path: string; message: string }
 
 export class HarmoniaError extends Error {
-  readonly code: 'validation' | 'not_found' | 'conflict' | 'invalid_transition' | 'internal' | 'stale_write' = 'internal'
+  readonly code: 'validation' | 'not_found' | 'conflict' | 'invalid_transition' | 'internal' | 'stale_write' | 'unavailable' = 'internal'
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'HarmoniaError'
@@ -91,5 +91,15 @@ export class StaleWriteError extends HarmoniaError {
   constructor(kind: string, id: string, epoch: number) {
     super(`stale write to ${kind} ${id}: epoch ${epoch} is no longer current`)
     this.name = 'StaleWriteError'
+  }
+}
+
+/** A dependency that cannot be reached, such as the database (HTTP 503 with Retry-After): the request may be tried again. */
+export class UnavailableError extends HarmoniaError {
+  override readonly code = 'unavailable'
+  /** `what` names it: `the database`. The driver's error is kept as `cause` (for logs, never for clients). */
+  constructor(what: string, options?: { cause?: unknown }) {
+    super(`${what} cannot be reached`, options)
+    this.name = 'UnavailableError'
   }
 }

@@ -237,7 +237,14 @@ export function createSupervisor(deps: SupervisorDeps) {
         ...(options.carried ? { carried: options.carried } : {}),
       }
       const actor = createActor(machine, { id: executionId, input, clock, ...inspect })
-      const created = { execution, owner: options.owner, epoch: options.epoch, timers: options.timers, state: options.state ?? {} }
+      const created = {
+        execution,
+        owner: options.owner,
+        epoch: options.epoch,
+        timers: options.timers,
+        state: options.state ?? {},
+        created_at: new Date(deps.now()).toISOString(),
+      }
       journal.create(created, () => stopLocally(executionId))
       const entry = register(executionId, actor, options.timers)
       actor.start()

@@ -93,7 +93,7 @@ export function createMemoryStore(): Store {
           states.set(execution.execution_id, {
             execution_id: execution.execution_id,
             state: copy(init.state),
-            updated_at: new Date().toISOString(),
+            updated_at: init.created_at,
           })
         }
       },

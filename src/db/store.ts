@@ -54,7 +54,15 @@ export type ExecutionPatch = {
 export type TimerRow = { execution_id: string; key: string; due_at: string }
 
 /** A new execution written by the first commit that carries its facts (see `CommitBatch.creates`). */
-export type NewExecution = { execution: Execution; owner: string; epoch: number; timers: TimerRow[]; state: Record<string, unknown> }
+export type NewExecution = {
+  execution: Execution
+  owner: string
+  epoch: number
+  timers: TimerRow[]
+  state: Record<string, unknown>
+  /** ISO time from the engine's clock: the row's `created_at` (list order) and its initial state's `updated_at`. */
+  created_at: string
+}
 
 export type CommitBatch = {
   /**
@@ -107,7 +115,7 @@ export type Store = {
   }
   executions: {
     /** Inserts the execution (status pending), its task rows and its timers, owned by `owner` at `epoch`. */
-    create(execution: Execution, init: { owner: string; epoch: number; timers: TimerRow[]; state: Record<string, unknown> }): Promise<void>
+    create(execution: Execution, init: Omit<NewExecution, 'execution'>): Promise<void>
     /** The execution with its task_executions (committed state only). */
     get(executionId: string): Promise<Execution | undefined>
     /** Newest first, without task_executions (an empty object). */

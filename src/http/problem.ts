@@ -41,6 +41,7 @@ const TITLES: Record<number, string> = {
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   500: 'Internal Server Error',
+  503: 'Service Unavailable',
 }
 
 /** The status and problem body for anything thrown by a route. Unknown errors are 500 with no internals exposed. */
@@ -62,7 +63,9 @@ export function toProblem(error: unknown): Problem {
           ? 404
           : error.code === 'conflict' || error.code === 'invalid_transition' || error.code === 'stale_write'
             ? 409
-            : 500
+            : error.code === 'unavailable'
+              ? 503
+              : 500
     const problem: Problem = {
       type: `https://harmonia.dev/problems/${error.code}`,
       title: TITLES[status] ?? 'Error',

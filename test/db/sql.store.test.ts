@@ -2,7 +2,7 @@ import { newTaskExecution } from '../../src/actors/projection.js'
 import { sql } from 'drizzle-orm'
 import { beforeEach, expect, it } from 'vitest'
 import { createSqlStore } from '../../src/db/sql.store.js'
-import type { CheckpointRecord, CommitBatch, Store, TaskRow, WorkflowRecord } from '../../src/db/store.js'
+import type { CheckpointRecord, CommitBatch, NewExecution, Store, TaskRow, WorkflowRecord } from '../../src/db/store.js'
 import { StaleWriteError } from '../../src/errors.js'
 import type { WorkflowDefinition } from '../../src/model/definition.js'
 import type { ExecutionEvent } from '../../src/model/events.js'
@@ -46,6 +46,17 @@ function execution(workflow: WorkflowRecord, overrides: Partial<Execution> = {})
     ...overrides,
   }
 }
+
+let ticks = 0
+/** What `create` takes besides the execution; `created_at` from a test clock that moves 1 ms a call. */
+const initOf = (fields: Partial<Omit<NewExecution, 'execution'>> = {}): Omit<NewExecution, 'execution'> => ({
+  owner: 'n',
+  epoch: 1,
+  timers: [],
+  state: {},
+  created_at: at(++ticks),
+  ...fields,
+})
 
 const emptyBatch = (): CommitBatch => ({ creates: [], executions: [], tasks: [], events: [], timersSet: [], timersCleared: [], states: [] })
 
@@ -108,9 +119,9 @@ describeEachDriver('SQL store', ({ driver, db }) => {
   const table = (name: string, executionId?: string) => countRows(db().db, name, executionId)
 
   /** Creates an execution of `wf` owned by `node` at epoch 1. */
-  async function created(overrides: Partial<Execution> = {}, init: Partial<Parameters<Store['executions']['create']>[1]> = {}) {
+  async function created(overrides: Partial<Execution> = {}, init: Partial<Omit<NewExecution, 'execution'>> = {}) {
     const e = execution(wf, overrides)
-    await store.executions.create(e, { owner: 'node-a', epoch: 1, timers: [], state: {}, ...init })
+    await store.executions.create(e, initOf({ owner: 'node-a', ...init }))
     return e
   }
 
@@ -238,16 +249,35 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     expect(await store.executions.get('nope')).toBeUndefined()
   })
 
+  it('a new execution is stamped with its created_at (the engine clock), by create and by commit alike', async () => {
+    const stampedAt = async (executionId: string, stamp: string) => {
+      const [row] = rows<{ ok: boolean }>(
+        await db().db.execute(
+          sql`SELECT created_at = ${stamp}::timestamptz AS ok FROM executions WHERE execution_id = ${executionId}::uuid`,
+        ),
+      )
+      return row?.ok
+    }
+    const early = '2001-02-03T04:05:06.789Z'
+    const e1 = await created({}, { created_at: early, state: { a: 1 } })
+    expect(await stampedAt(e1.execution_id, early)).toBe(true)
+    expect(await store.state.get(e1.execution_id)).toStrictEqual({ execution_id: e1.execution_id, state: { a: 1 }, updated_at: early })
+
+    const late = '2099-12-31T23:59:59.999Z'
+    const e2 = execution(wf)
+    await store.commit({ ...emptyBatch(), creates: [{ execution: e2, ...initOf({ created_at: late, state: { b: 2 } }) }] })
+    expect(await stampedAt(e2.execution_id, late)).toBe(true)
+    expect((await store.state.get(e2.execution_id))?.updated_at).toBe(late)
+    // List order follows created_at, whatever the order of the inserts.
+    const listed = await store.executions.list({ limit: 10, offset: 0 })
+    expect(listed.items.map((e) => e.execution_id)).toEqual([e2.execution_id, e1.execution_id])
+  })
+
   it('create is one transaction: a failure leaves nothing behind', async () => {
     const e = execution(wf)
     // The timer is written after the execution and task rows, and its time is invalid: everything rolls back.
     await expect(
-      store.executions.create(e, {
-        owner: 'n',
-        epoch: 1,
-        timers: [{ execution_id: e.execution_id, key: 'k', due_at: 'not a time' }],
-        state: { a: 1 },
-      }),
+      store.executions.create(e, initOf({ timers: [{ execution_id: e.execution_id, key: 'k', due_at: 'not a time' }], state: { a: 1 } })),
     ).rejects.toThrow()
     expect(await store.executions.get(e.execution_id)).toBeUndefined()
     expect(await table('executions')).toBe(0)
@@ -261,7 +291,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     await store.workflows.insert(big)
     const e = execution(big)
     const t0 = performance.now()
-    await store.executions.create(e, { owner: 'n', epoch: 1, timers: [], state: {} })
+    await store.executions.create(e, initOf())
     const createMs = performance.now() - t0
     expect(await table('task_executions', e.execution_id)).toBe(10_000)
     const got = await store.executions.get(e.execution_id)
@@ -282,7 +312,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     }
     await store.workflows.insert(otherWf)
     const e3 = execution(otherWf, { status: 'running' })
-    await store.executions.create(e3, { owner: 'n', epoch: 1, timers: [], state: {} })
+    await store.executions.create(e3, initOf())
 
     const summary = (e: Execution) => ({ ...e, task_executions: {} })
     const all = await store.executions.list({ limit: 10, offset: 0 })
@@ -473,7 +503,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     await store.workflows.insert(big)
     const e1 = execution(big)
     const e2 = execution(big)
-    for (const e of [e1, e2]) await store.executions.create(e, { owner: 'n', epoch: 1, timers: [], state: {} })
+    for (const e of [e1, e2]) await store.executions.create(e, initOf())
     const batch: CommitBatch = emptyBatch()
     for (const e of [e1, e2]) {
       batch.executions.push({ execution_id: e.execution_id, epoch: 1, patch: patchOf(e, 'running', ids.length) })
@@ -507,7 +537,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     }
     await store.workflows.insert(w)
     const list = Array.from({ length: 10 }, () => execution(w))
-    for (const e of list) await store.executions.create(e, { owner: 'n', epoch: 1, timers: [], state: {} })
+    for (const e of list) await store.executions.create(e, initOf())
     const runs = 30
     const t0 = performance.now()
     for (let r = 0; r < runs; r++) {
@@ -717,12 +747,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
       await tx.execute(sql`SET LOCAL TIME ZONE 'America/New_York'`)
       const local = createSqlStore({ ...db(), db: tx, close: async () => {} })
       const e = execution(wf, { status: 'running', start_time: '2026-03-08T06:59:59.999Z' })
-      await local.executions.create(e, {
-        owner: 'n',
-        epoch: 1,
-        timers: [{ execution_id: e.execution_id, key: 'k', due_at: '2026-07-01T12:00:00.000Z' }],
-        state: {},
-      })
+      await local.executions.create(e, initOf({ timers: [{ execution_id: e.execution_id, key: 'k', due_at: '2026-07-01T12:00:00.000Z' }] }))
       await local.commit({
         ...emptyBatch(),
         executions: [{ execution_id: e.execution_id, epoch: 1, patch: patchOf(e, 'running', 1) }],

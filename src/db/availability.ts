@@ -1,0 +1,78 @@
+import { HarmoniaError, UnavailableError } from '../errors.js'
+import type { Store } from './store.js'
+
+/**
+ * "The database cannot be reached" as one error at the store boundary (API.md: such requests answer 503 with
+ * Retry-After, never 500). Driver errors that mean the server is down, unreachable or dropped the connection become
+ * UnavailableError; every other error passes unchanged (StaleWriteError stays StaleWriteError).
+ */
+
+/** Socket errors (node:net) and postgres.js's own connection errors. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+  'CONNECT_TIMEOUT',
+])
+
+/** SQLSTATEs: class 08 (connection exception), and the server shutting down or starting up (57P01–57P03). */
+const UNREACHABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123])$/
+
+/** Whether `error`, or an error it wraps (drizzle puts the driver's in `cause`), means the database cannot be reached. */
+export function isUnreachable(error: unknown): boolean {
+  const seen = new Set<unknown>()
+  const queue: unknown[] = [error]
+  while (queue.length > 0) {
+    const e = queue.shift()
+    if (e === null || typeof e !== 'object' || seen.has(e)) continue
+    seen.add(e)
+    const code = (e as { code?: unknown }).code
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNREACHABLE_SQLSTATE.test(code))) return true
+    queue.push((e as { cause?: unknown }).cause)
+    // Connecting to a name with several addresses fails with an AggregateError of one error per address.
+    if (e instanceof AggregateError) queue.push(...(e.errors as unknown[]))
+  }
+  return false
+}
+
+function classified(error: unknown): unknown {
+  return !(error instanceof HarmoniaError) && isUnreachable(error) ? new UnavailableError('the database', { cause: error }) : error
+}
+
+function guard<A extends unknown[], R>(method: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
+  return async (...args) => {
+    try {
+      return await method(...args)
+    } catch (error) {
+      throw classified(error)
+    }
+  }
+}
+
+/** Every method of one namespace of the port, guarded. */
+function guardAll<T extends Record<string, (...args: never[]) => Promise<unknown>>>(methods: T): T {
+  const out: Record<string, unknown> = {}
+  for (const [name, method] of Object.entries(methods)) out[name] = guard(method.bind(methods))
+  return out as T
+}
+
+/** The store with every async method guarded: a driver error meaning "cannot reach the database" → UnavailableError. */
+export function withAvailability(store: Store): Store {
+  return {
+    kind: store.kind,
+    workflows: guardAll(store.workflows),
+    templates: guardAll(store.templates),
+    executions: guardAll(store.executions),
+    events: guardAll(store.events),
+    state: guardAll(store.state),
+    checkpoints: guardAll(store.checkpoints),
+    commit: guard((batch) => store.commit(batch)),
+    close: guard(() => store.close()),
+  }
+}
