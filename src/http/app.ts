@@ -54,7 +54,8 @@ export function createApp(options: AppOptions) {
     // 503 is an outage of a dependency (the database), not a server error: a warning, and the client may retry.
     if (response.status === 503)
       options.logger?.warn('request refused: unavailable', { method: c.req.method, path: c.req.path, error: String(error) })
-    else if (response.status >= 500) options.logger?.error('request failed', { method: c.req.method, path: c.req.path, error: String(error) })
+    else if (response.status >= 500)
+      options.logger?.error('request failed', { method: c.req.method, path: c.req.path, error: String(error) })
     if (response.status === 401) response.headers.set('WWW-Authenticate', 'Bearer realm="harmonia"')
     if (response.status === 503) response.headers.set('Retry-After', '5')
     return response
