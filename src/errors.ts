@@ -3,7 +3,7 @@
 export type FieldError = { path: string; message: string }
 
 export class HarmoniaError extends Error {
-  readonly code: 'validation' | 'not_found' | 'conflict' | 'invalid_transition' | 'internal' | 'stale_write' = 'internal'
+  readonly code: 'validation' | 'not_found' | 'conflict' | 'invalid_transition' | 'internal' | 'stale_write' | 'unavailable' = 'internal'
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'HarmoniaError'
@@ -91,5 +91,14 @@ export class StaleWriteError extends HarmoniaError {
   constructor(kind: string, id: string, epoch: number) {
     super(`stale write to ${kind} ${id}: epoch ${epoch} is no longer current`)
     this.name = 'StaleWriteError'
+  }
+}
+
+/** A service Harmonia depends on for the request (Hermes) cannot be reached (HTTP 503). */
+export class UnavailableError extends HarmoniaError {
+  override readonly code = 'unavailable'
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
+    this.name = 'UnavailableError'
   }
 }
