@@ -3,7 +3,9 @@
 export type FieldError = { path: string; message: string }
 
 export class HarmoniaError extends Error {
-  readonly code: 'validation' | 'not_found' | 'conflict' | 'invalid_transition' | 'internal' | 'stale_write' | 'unavailable' = 'internal'
+  readonly code:
+    'validation' | 'not_found' | 'conflict' | 'invalid_transition' | 'internal' | 'stale_write' | 'unavailable' | 'unauthorized' =
+    'internal'
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'HarmoniaError'
@@ -59,8 +61,11 @@ export class TerminalTaskError extends Error {
   }
 }
 
-/** A failure normalised to JSON: what a task stores as `error`. */
-export type TaskFailure = { message: string; code?: string; retryable: boolean }
+/**
+ * A failure normalised to JSON: what a task stores as `error`. `retry_after_ms` is the wait a server asked for
+ * (`Retry-After` on a 429 or 503): the next attempt waits at least that long.
+ */
+export type TaskFailure = { message: string; code?: string; retryable: boolean; retry_after_ms?: number }
 
 /**
  * Normalises anything a handler threw into a serialisable failure.
@@ -79,6 +84,10 @@ export function toTaskFailure(error: unknown, nonRetryable: readonly string[] = 
     const listed = nonRetryable.includes(error.name) || (code !== undefined && nonRetryable.includes(code))
     const failure: TaskFailure = { message: error.message || error.name, retryable: !(flagged || listed) }
     if (code !== undefined) failure.code = code
+    const retryAfter = (error as { retryAfterMs?: unknown }).retryAfterMs
+    if (failure.retryable && typeof retryAfter === 'number' && Number.isFinite(retryAfter) && retryAfter > 0) {
+      failure.retry_after_ms = Math.round(retryAfter)
+    }
     return failure
   }
   if (typeof error === 'string') return { message: error, retryable: !nonRetryable.includes(error) }
@@ -103,5 +112,14 @@ export class UnavailableError extends HarmoniaError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options)
     this.name = 'UnavailableError'
+  }
+}
+
+/** A request whose credentials do not hold: a bad or stale component signature, a missing token (HTTP 401). */
+export class UnauthorizedError extends HarmoniaError {
+  override readonly code = 'unauthorized'
+  constructor(message: string) {
+    super(message)
+    this.name = 'UnauthorizedError'
   }
 }

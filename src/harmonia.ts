@@ -4,14 +4,19 @@ import { createJournal } from './actors/journal.js'
 import { createSemaphore } from './actors/semaphore.js'
 import { createSupervisor } from './actors/supervisor.js'
 import { systemClock, type Clock } from './clock.js'
-import { harmoniaComponent } from './components/harmonia.component.js'
-import { createComponentRegistry, type Component } from './components/registry.js'
+import { registerBuiltins, type BuiltinOptions } from './components/builtins.js'
+import { loadComponentConfig } from './components/config.js'
+import type { Component } from './components/handler.js'
+import { createHermesDirectory } from './components/hermes-directory.js'
+import { createComponentRegistry } from './components/registry.js'
 import { createMemoryStore } from './db/memory.store.js'
 import type { Store } from './db/store.js'
 import { createLogger, type Logger } from './logger.js'
 import { DEFAULT_MAX_TASKS } from './model/definition.js'
 import { parseWorkflowDefinition } from './model/validate.js'
+import { createCallbackService, type CallbacksApi } from './services/callbacks.js'
 import { createCheckpointService, type CheckpointsApi } from './services/checkpoints.js'
+import { createComponentService, type ComponentsApi, type RemoteRegistration } from './services/components.js'
 import type { ServiceContext } from './services/context.js'
 import { createExecutionService, type ExecutionsApi } from './services/executions.js'
 import { createFinishedCache } from './services/finished.js'
@@ -21,11 +26,17 @@ import { createWorkflowService, type WorkflowsApi } from './services/workflows.j
 
 export type { StartExecutionRequest } from './services/executions.js'
 
-export type HarmoniaOptions = {
+export type HarmoniaOptions = BuiltinOptions & {
   /** Components registered at creation. When given, the component set is known: workflows naming others are rejected. */
   components?: Record<string, Component>
   /** Reject workflows that name an unregistered component or action (default: true when `components` is given). */
   strictComponents?: boolean
+  /** A component config file (YAML or JSON: aliases of built-ins, remote components), read at start. */
+  config?: string
+  /** Hermes, the Tekton registry: names no other source knows are looked up there. */
+  hermesUrl?: string
+  /** Where components reach this server for callbacks (`callback_url`): a URL, or a function read at each call. */
+  publicUrl?: string | (() => string | undefined)
   /** Timers and timestamps (default: the system clock). XState's SimulatedClock works here. */
   clock?: Clock
   /** The random source for jitter (default Math.random). */
@@ -57,15 +68,17 @@ export type HarmoniaOptions = {
 export type Harmonia = WorkflowsApi &
   ExecutionsApi &
   TemplatesApi &
-  CheckpointsApi & {
+  CheckpointsApi &
+  ComponentsApi &
+  CallbacksApi & {
     /** The storage in use: `memory`, `pglite` or `postgres`. */
     readonly storeKind: string
     /** Executions with a live actor in this process. */
     readonly activeExecutions: number
     /** Restores every unfinished execution from the store (done by createHarmonia unless `recover: false`). */
     recover(): Promise<number>
-    /** Registers (or extends) a component: `{ action: (input, ctx) => output }`. */
-    registerComponent(name: string, actions: Component): void
+    /** Registers (or extends) an in-process component, `(name, { action: (input, ctx) => output })`, or a remote one, `({ name, url, … })`. */
+    registerComponent(name: string | RemoteRegistration, actions?: Component): void
     /** Deletes finished executions that ended more than `olderThanSeconds` ago (what `retention` does periodically). */
     purgeExecutions(query: { olderThanSeconds: number }): Promise<number>
     /** Resolves once every transition recorded so far is committed (and its events published). */
@@ -77,7 +90,9 @@ export type Harmonia = WorkflowsApi &
 /** The one facade every entry point uses (DESIGN.md "One facade"): embedding code, HTTP routes, the CLI. */
 export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Harmonia> {
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
-  const harmonia = assemble(options, store)
+  const config = options.config === undefined ? undefined : await loadComponentConfig(options.config)
+  const { harmonia, components } = assemble(options, store)
+  await components.load(config)
   if (options.recover ?? true) await harmonia.recover()
   return harmonia
 }
@@ -90,12 +105,16 @@ async function openStore(database: string | undefined): Promise<Store> {
 }
 
 /** Wires the runtime (journal, supervisor) and the services over one store. */
-function assemble(options: HarmoniaOptions, store: Store): Harmonia {
+function assemble(options: HarmoniaOptions, store: Store) {
   const clock = options.clock ?? systemClock
   const now = () => (clock.now ? clock.now() : Date.now())
   const logger = options.logger ?? createLogger()
-  const registry = createComponentRegistry()
-  registry.register('harmonia', harmoniaComponent)
+  const { publicUrl } = options
+  const registry = createComponentRegistry({
+    remote: { now, publicUrl: typeof publicUrl === 'function' ? publicUrl : () => publicUrl },
+    ...(options.hermesUrl ? { hermes: createHermesDirectory({ url: options.hermesUrl, now }) } : {}),
+  })
+  registerBuiltins(registry, options)
   for (const [name, actions] of Object.entries(options.components ?? {})) registry.register(name, actions)
   const strict = options.strictComponents ?? options.components !== undefined
   const finished = createFinishedCache()
@@ -115,17 +134,24 @@ function assemble(options: HarmoniaOptions, store: Store): Harmonia {
   let closed = false
   const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
   const ctx: ServiceContext = { store, supervisor, logger, nodeId, now, closed: () => closed }
-  const parseOptions = { maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS, ...(strict ? { components: registry } : {}) }
-  const workflows = createWorkflowService(ctx, (body) => parseWorkflowDefinition(body, parseOptions))
+  const components = createComponentService(ctx, registry, { strict })
+  const parseOptions = { maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS, components: components.catalog }
+  const workflows = createWorkflowService(ctx, async (body) => {
+    const definition = parseWorkflowDefinition(body, parseOptions)
+    await components.verifyDeferred(definition)
+    return definition
+  })
   const executions = createExecutionService(ctx, workflows, finished)
   const retention = createRetention(ctx, finished)
   if (options.retention) retention.start(options.retention)
 
-  return {
+  const harmonia: Harmonia = {
     ...workflows.api,
     ...executions.api,
     ...createTemplateService(ctx, workflows),
     ...createCheckpointService(ctx, executions),
+    ...components.api,
+    ...createCallbackService(ctx, { workflows, executions, registry }),
     get storeKind() {
       return store.kind
     },
@@ -138,7 +164,7 @@ function assemble(options: HarmoniaOptions, store: Store): Harmonia {
       if (records.length > 0) logger.info('recovered executions', { count: records.length })
       return records.length
     },
-    registerComponent: (name, actions) => registry.register(name, actions),
+    registerComponent: components.registerComponent,
     purgeExecutions: retention.purgeExecutions,
     flush: () => supervisor.flushed(),
     async close() {
@@ -149,4 +175,5 @@ function assemble(options: HarmoniaOptions, store: Store): Harmonia {
       await store.close()
     },
   }
+  return { harmonia, components }
 }

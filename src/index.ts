@@ -1,7 +1,7 @@
 /** Harmonia's public surface for embedding code. */
 export { createHarmonia, type Harmonia, type HarmoniaOptions, type StartExecutionRequest } from './harmonia.js'
 export { TerminalTaskError, HarmoniaError, ValidationError, NotFoundError, ConflictError, InvalidTransitionError } from './errors.js'
-export type { Component, Handler, HandlerContext } from './components/registry.js'
+export type { Component, Handler, HandlerContext } from './components/handler.js'
 export type { Clock } from './clock.js'
 export type { Logger } from './logger.js'
 export type { Workflow, Execution, ExecutionSummary, TaskExecution, Page } from './model/resources.js'

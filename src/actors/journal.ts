@@ -1,5 +1,5 @@
 import { StaleWriteError } from '../errors.js'
-import type { CommitBatch, ExecutionPatch, NewExecution, Store, TaskRow, TimerRow } from '../db/store.js'
+import type { CommitBatch, ExecutionPatch, NewExecution, Store, TaskAwaiting, TaskRow, TimerRow } from '../db/store.js'
 import type { Logger } from '../logger.js'
 import type { Emitted, RowFact } from '../machines/events.js'
 import type { ExecutionEvent } from '../model/events.js'
@@ -192,9 +192,11 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     } else if (fact.event === 'task_started') {
       clearTimer(view, retryKey(fact.taskId))
       row.snapshot = null
+      row.awaiting = null
     } else if (TASK_END.has(fact.event)) {
       clearTaskTimers(view, fact.taskId)
       row.snapshot = null
+      row.awaiting = null
       if (fact.event === 'task_skipped') row.skip = fact.data.cause === 'condition' ? 'condition' : 'upstream'
     }
   }
@@ -272,6 +274,17 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       view.dirtyTasks.add(taskId)
       schedule()
     },
+    /** Marks an attempt as waiting for its callback (cleared by its next attempt or its end). */
+    recordAwaiting(executionId: string, taskId: string, awaiting: TaskAwaiting): void {
+      const view = viewOf(executionId)
+      const row = view?.tasks.get(taskId)
+      if (!view || !row || row.attempts !== awaiting.attempt) return
+      row.awaiting = awaiting
+      view.dirtyTasks.add(taskId)
+      schedule()
+    },
+    /** The in-memory row of a live execution's task (uncommitted changes included). */
+    task: (executionId: string, taskId: string): TaskRow | undefined => views.get(executionId)?.tasks.get(taskId),
     /** A durable timer owned by a task (cleared when the task settles). */
     setTaskTimer(executionId: string, key: string, dueAt: string): void {
       const view = viewOf(executionId)

@@ -75,8 +75,20 @@ export function restoreExecution(record: RecoveryRecord, host: RecoveryHost): vo
   actor.send({ type: execution.status === 'pending' ? 'execution.start' : 'execution.recover' })
 }
 
+/**
+ * The rest of a wait for a callback that a restart interrupted (the component answered 202 for this very attempt):
+ * the attempt resumes waiting, with what is left of its deadline, and the component is not called again.
+ */
+function resumedWait(row: TaskRow, now: number): TaskInput['resume'] {
+  const awaiting = row.awaiting
+  if (!awaiting || row.status !== 'running' || awaiting.attempt !== row.attempts) return undefined
+  return awaiting.deadline === null ? {} : { timeoutMs: Math.max(1, Date.parse(awaiting.deadline) - now) }
+}
+
 function rehostTask(host: RecoveryHost, entry: Live, context: ExecutionContext, row: TaskRow, i: number, paused: boolean): void {
-  const input = taskInputOf(context, i, row.input, Math.max(0, row.attempts - 1), host.seed())
+  const base = taskInputOf(context, i, row.input, Math.max(0, row.attempts - 1), host.seed())
+  const resume = resumedWait(row, host.now())
+  const input: TaskInput = resume === undefined ? base : { ...base, resume }
   // A paused execution's running attempts hold whatever follows them, as they did before the restart.
   const slot = newSlot(paused && row.status === 'running' ? ['task.pause'] : [])
   entry.tasks.set(row.task_id, slot)

@@ -18,6 +18,7 @@ import { reportFinished } from './finished.js'
 import { restoreExecution } from './recovery.js'
 import type { Semaphore } from './semaphore.js'
 import { createSlicer } from './slices.js'
+import { createCallbacks, type CallbackOutcome } from './callbacks.js'
 import { createTaskLogic, type TaskSnapshot } from './task-runner.js'
 import { TIMEOUT_KEY } from './timer-keys.js'
 
@@ -54,7 +55,15 @@ export function createSupervisor(deps: SupervisorDeps) {
   const later = createSlicer()
   const seed = () => Math.floor(deps.random() * 4294967296)
 
+  const callbacks = createCallbacks()
   const taskLogic = createTaskLogic({
+    callbacks,
+    awaiting: {
+      remember: async (executionId, taskId, attempt, deadline) => {
+        journal.recordAwaiting(executionId, taskId, { attempt, deadline })
+        await journal.flushed()
+      },
+    },
     registry: deps.registry,
     semaphore: deps.semaphore,
     logger: deps.logger,
@@ -297,6 +306,22 @@ export function createSupervisor(deps: SupervisorDeps) {
       await journal.flushed()
       return copy
     },
+    /** A live execution's task as its row stands now (uncommitted changes included); undefined when not live here. */
+    task(executionId: string, taskId: string): TaskRow | undefined {
+      const row = journal.task(executionId, taskId)
+      return row && structuredClone(row)
+    },
+    /**
+     * Hands a component's callback to the task's current attempt (checked by the caller), then lets the attempt
+     * settle and its facts reach the store.
+     */
+    async deliverCallback(executionId: string, taskId: string, attempt: number, outcome: CallbackOutcome): Promise<'delivered' | 'held'> {
+      const delivered = callbacks.deliver(executionId, taskId, attempt, outcome)
+      // The attempt settles a few microtasks later (promise → actor → execution actor → journal): one turn, then a flush.
+      await new Promise((resolve) => setImmediate(resolve))
+      await journal.flushed()
+      return delivered
+    },
     /** Resolves when the execution's actor is gone and its last event is committed. */
     async settled(executionId: string): Promise<void> {
       await live.get(executionId)?.done
@@ -321,7 +346,7 @@ export function createSupervisor(deps: SupervisorDeps) {
 }
 export type Supervisor = ReturnType<typeof createSupervisor>
 
-const wireTask = ({ snapshot: _s, skip: _k, ...wire }: TaskRow): TaskExecution => wire
+const wireTask = ({ snapshot: _s, skip: _k, awaiting: _a, ...wire }: TaskRow): TaskExecution => wire
 
 /** The wire form of a finished execution's in-memory rows (which are committed by then). */
 function finishedCopy(view: Execution): Execution {

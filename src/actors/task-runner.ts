@@ -4,7 +4,9 @@ import { TerminalTaskError } from '../errors.js'
 import { unstorable } from '../json.js'
 import type { Logger } from '../logger.js'
 import { taskMachine, type AttemptInput } from '../machines/task.machine.js'
-import type { ComponentRegistry, HandlerContext } from '../components/registry.js'
+import type { HandlerContext } from '../components/handler.js'
+import type { ComponentRegistry } from '../components/registry.js'
+import type { Callbacks } from './callbacks.js'
 import type { Semaphore } from './semaphore.js'
 import { sleepKey } from './timer-keys.js'
 
@@ -16,6 +18,9 @@ export type TimerBook = {
   remember(executionId: string, key: string, dueAt: string): Promise<void>
 }
 
+/** Records that an attempt waits for its callback (durable: a restart resumes the wait instead of calling again). */
+export type AwaitingBook = { remember(executionId: string, taskId: string, attempt: number, deadline: string | null): Promise<void> }
+
 export type TaskRunnerDeps = {
   registry: ComponentRegistry
   semaphore: Semaphore
@@ -23,6 +28,8 @@ export type TaskRunnerDeps = {
   clock: Clock
   now: () => number
   timers: TimerBook
+  callbacks: Callbacks
+  awaiting: AwaitingBook
 }
 
 /** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
@@ -45,7 +52,7 @@ export function toJson(value: unknown): unknown {
  * after a crash an attempt runs again with the same attempt number and idempotency key.
  */
 export function createTaskLogic(deps: TaskRunnerDeps) {
-  const { registry, semaphore, clock, timers } = deps
+  const { registry, semaphore, clock, timers, callbacks } = deps
 
   /**
    * `ctx.sleep`: a durable timer row, so that a restart resumes the sleep with the time that remains. The n-th sleep
@@ -64,25 +71,45 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
   return taskMachine.provide({
     actors: {
       runTask: fromPromise<unknown, AttemptInput>(async ({ input, signal }) => {
+        const { executionId, taskId, attempt } = input
+        const deadline = input.timeoutMs === undefined ? null : new Date(deps.now() + input.timeoutMs).toISOString()
+        let holding = false
+        const release = () => {
+          if (holding) semaphore.release()
+          holding = false
+        }
+        const awaitCallback = async () => {
+          // A wait may last hours: it holds no slot of the process-wide limit.
+          release()
+          await deps.awaiting.remember(executionId, taskId, attempt, deadline)
+          return callbacks.wait(executionId, taskId, attempt, signal)
+        }
+        // A wait for a callback that a restart interrupted: the component answered 202 already; it is not called again.
+        if (input.awaitingCallback) return toJson(await callbacks.wait(executionId, taskId, attempt, signal))
         // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
         await semaphore.acquire(signal)
+        holding = true
         try {
           const handler = registry.resolve(input.component, input.action)
           let sleeps = 0
           const ctx: HandlerContext = {
-            executionId: input.executionId,
-            taskId: input.taskId,
-            attempt: input.attempt,
-            idempotencyKey: `${input.executionId}:${input.taskId}`,
+            executionId,
+            workflowId: input.workflowId,
+            taskId,
+            attempt,
+            idempotencyKey: `${executionId}:${taskId}`,
+            deadline,
             signal,
-            logger: deps.logger.child({ execution_id: input.executionId, task_id: input.taskId, attempt: input.attempt }),
+            logger: deps.logger.child({ execution_id: executionId, task_id: taskId, attempt }),
             sleep: (ms) => durableSleep(input, sleeps++, ms, signal),
+            awaitCallback,
           }
           // Constant inputs are compiled once and frozen; each call gets its own copy to do with as it likes.
           const own = input.input !== null && typeof input.input === 'object' ? structuredClone(input.input) : input.input
           return toJson(await handler(own, ctx))
         } finally {
-          semaphore.release()
+          release()
+          callbacks.forget(executionId, taskId, attempt)
         }
       }),
     },

@@ -1,9 +1,6 @@
 import { getOwn, isPlainObject, type PathSegment } from '../json.js'
+import { BUILTIN_COMPONENT_NAMES, COMPONENT_NAME, type BuiltinComponentName } from '../model/components.js'
 import { UNRESOLVED } from './config-env.js'
-
-/** The names of the built-in components (API.md "Built-ins"): what `type` aliases, and no config entry may take. */
-export const BUILTIN_COMPONENT_NAMES = ['harmonia', 'shell', 'http'] as const
-export type BuiltinComponentName = (typeof BUILTIN_COMPONENT_NAMES)[number]
 
 /** `ergon: {type: shell}`: another name for a built-in. */
 export type AliasComponentConfig = { name: string; kind: 'alias'; type: BuiltinComponentName }
@@ -26,7 +23,6 @@ export type ComponentConfig = { components: ComponentConfigEntry[] }
 
 type Report = (at: readonly PathSegment[], message: string) => void
 
-const NAME = /^[A-Za-z0-9_.-]+$/
 const REMOTE_FIELDS = ['url', 'secret', 'actions', 'timeout', 'description', 'metadata'] as const
 const KNOWN_FIELDS: readonly string[] = ['type', ...REMOTE_FIELDS]
 const NEEDS_KIND = `needs \`type\` (a built-in to alias: ${BUILTIN_COMPONENT_NAMES.join(', ')}) or \`url\` (a remote component)`
@@ -53,7 +49,7 @@ export function readComponents(root: unknown, report: Report): ComponentConfigEn
 }
 
 function readEntry(name: string, entry: unknown, at: PathSegment[], report: Report): ComponentConfigEntry | null {
-  if (!NAME.test(name)) report(at, 'a component name must be non-empty and use only letters, digits, `_`, `.` and `-`')
+  if (!COMPONENT_NAME.test(name)) report(at, 'a component name must be non-empty and use only letters, digits, `_`, `.` and `-`')
   else if (isBuiltin(name)) report(at, `${name} is a built-in component: choose another name for this entry`)
   if (entry === UNRESOLVED) return null
   if (!isPlainObject(entry)) {

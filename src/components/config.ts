@@ -6,14 +6,7 @@ import { readComponents, type ComponentConfig } from './config-entries.js'
 import { substituteEnv } from './config-env.js'
 import { jsonSyntaxError } from './config-json.js'
 
-export {
-  BUILTIN_COMPONENT_NAMES,
-  type AliasComponentConfig,
-  type BuiltinComponentName,
-  type ComponentConfig,
-  type ComponentConfigEntry,
-  type RemoteComponentConfig,
-} from './config-entries.js'
+export { type AliasComponentConfig, type ComponentConfig, type ComponentConfigEntry, type RemoteComponentConfig } from './config-entries.js'
 
 /**
  * The config file `HARMONIA_CONFIG` names (API.md "Remote components"): YAML or JSON, read once at start. A file that

@@ -1,6 +1,6 @@
 import { TerminalTaskError } from '../errors.js'
 import { isPlainObject } from '../json.js'
-import type { Component } from './registry.js'
+import type { Component } from './handler.js'
 
 const asObject = (input: unknown): Record<string, unknown> => (isPlainObject(input) ? input : {})
 

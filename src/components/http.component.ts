@@ -4,7 +4,7 @@ import { requestFailure, statusFailure } from './http-failure.js'
 import { parseHttpInput, type HttpRequestSpec } from './http-input.js'
 import { MAX_REDIRECTS, redirectOf } from './http-redirect.js'
 import { decodeBody, headersOf, readCapped } from './http-response.js'
-import type { Component, HandlerContext } from './registry.js'
+import type { Component, HandlerContext } from './handler.js'
 
 export type HttpComponentOptions = {
   /** The largest response body accepted, bytes (default 10 MiB); a larger one fails with `response_too_large`. */

@@ -4,7 +4,7 @@ import { constants } from 'node:os'
 import { TerminalTaskError } from '../errors.js'
 import { collectCapped, type CappedText } from './capped-output.js'
 import { killProcessGroup } from './process-group.js'
-import type { Component, HandlerContext } from './registry.js'
+import type { Component, HandlerContext } from './handler.js'
 import { parseShellInput, type ShellInput } from './shell-input.js'
 
 /** Bytes kept per stream unless the factory is told otherwise (API.md: 1 MiB). */
@@ -157,10 +157,3 @@ export function createShellComponent(options: ShellComponentOptions = {}): Compo
 
 /** The `shell` built-in with the default limits. */
 export const shellComponent: Component = createShellComponent()
-
-/** What the wiring registers as `shell` when HARMONIA_ENABLE_SHELL is not 1: every call fails for good. */
-export const shellDisabledComponent: Component = {
-  execute_command: async () => {
-    throw new TerminalTaskError('the shell component is disabled: set HARMONIA_ENABLE_SHELL=1 to enable it', { code: 'component_disabled' })
-  },
-}

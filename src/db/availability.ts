@@ -42,7 +42,9 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 function classified(error: unknown): unknown {
-  return !(error instanceof HarmoniaError) && isUnreachable(error) ? new UnavailableError('the database cannot be reached', { cause: error }) : error
+  return !(error instanceof HarmoniaError) && isUnreachable(error)
+    ? new UnavailableError('the database cannot be reached', { cause: error })
+    : error
 }
 
 function guard<A extends unknown[], R>(method: (...args: A) => Promise<R>): (...args: A) => Promise<R> {
@@ -72,6 +74,7 @@ export function withAvailability(store: Store): Store {
     events: guardAll(store.events),
     state: guardAll(store.state),
     checkpoints: guardAll(store.checkpoints),
+    components: guardAll(store.components),
     commit: guard((batch) => store.commit(batch)),
     close: guard(() => store.close()),
   }

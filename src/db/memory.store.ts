@@ -1,5 +1,6 @@
 import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
+import type { RemoteComponentRecord } from '../model/components.js'
 import type { Execution, StateRecord } from '../model/resources.js'
 import { setOwn } from '../json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
@@ -10,7 +11,7 @@ const copy = <T>(value: T): T => structuredClone(value)
 
 type Row = { execution: Execution; tasks: Map<string, TaskRow>; epoch: number; owner: string | null; lastSeq: number; createdAt: number }
 
-const wire = ({ snapshot: _s, skip: _k, ...task }: TaskRow) => task
+const wire = ({ snapshot: _s, skip: _k, awaiting: _a, ...task }: TaskRow) => task
 
 /**
  * An in-memory Store: fast, for embedding tests and benchmarks. It lives as long as the object, so "restarting" on it
@@ -24,6 +25,7 @@ export function createMemoryStore(): Store {
   const timers = new Map<string, Map<string, TimerRow>>()
   const states = new Map<string, StateRecord>()
   const checkpoints = new Map<string, CheckpointRecord>()
+  const components = new Map<string, RemoteComponentRecord>()
   let created = 0
 
   const toExecution = (row: Row): Execution => {
@@ -188,6 +190,22 @@ export function createMemoryStore(): Store {
           .filter((c) => execution_id === undefined || c.execution_id === execution_id)
           .map(({ outputs: _, ...c }) => copy(c))
         return page(all, limit, offset)
+      },
+    },
+    components: {
+      async list() {
+        return [...components.values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map(copy)
+      },
+      async get(name) {
+        const found = components.get(name)
+        return found && copy(found)
+      },
+      async put(record) {
+        const created_at = components.get(record.name)?.created_at ?? record.created_at
+        components.set(record.name, copy({ ...record, created_at }))
+      },
+      async delete(name) {
+        return components.delete(name)
       },
     },
     async commit(batch) {

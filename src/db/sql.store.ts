@@ -1,6 +1,7 @@
 import { withAvailability } from './availability.js'
 import type { DatabaseHandle } from './client.js'
 import { checkpointQueries } from './sql/checkpoints.js'
+import { componentQueries } from './sql/components.js'
 import { commitStatement } from './sql/commit.js'
 import { eventQueries } from './sql/events.js'
 import { executionQueries } from './sql/executions.js'
@@ -25,6 +26,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     events: eventQueries(db),
     state: stateQueries(db),
     checkpoints: checkpointQueries(db),
+    components: componentQueries(db),
     async commit(batch) {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },

@@ -1,3 +1,4 @@
+import type { RemoteComponentRecord } from '../model/components.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ErrorInfo, ExecutionEvent } from '../model/events.js'
 import type { Checkpoint, Execution, ExecutionListQuery, ListQuery, StateRecord, TaskExecution } from '../model/resources.js'
@@ -37,7 +38,12 @@ export type TaskRow = TaskExecution & {
   /** The task actor's persisted snapshot while it waits (retrying, paused); null otherwise. */
   snapshot: unknown
   skip: SkipReason | null
+  /** The attempt that waits for its callback (the component answered 202), with its deadline; null or absent otherwise. */
+  awaiting?: TaskAwaiting | null
 }
+
+/** An attempt waiting for its component's callback: after a restart it keeps waiting instead of calling again. */
+export type TaskAwaiting = { attempt: number; deadline: string | null }
 
 /** The execution row's fields that commits change. */
 export type ExecutionPatch = {
@@ -141,6 +147,14 @@ export type Store = {
     insert(record: CheckpointRecord): Promise<void>
     get(checkpointId: string): Promise<CheckpointRecord | undefined>
     list(query: { execution_id?: string; limit: number; offset: number }): Promise<StorePage<Checkpoint>>
+  }
+  /** Remote components registered through the API (config and Hermes ones are not stored). */
+  components: {
+    list(): Promise<RemoteComponentRecord[]>
+    get(name: string): Promise<RemoteComponentRecord | undefined>
+    /** Inserts or replaces by name. */
+    put(record: RemoteComponentRecord): Promise<void>
+    delete(name: string): Promise<boolean>
   }
   /** Applies one tick of changes atomically (see above). */
   commit(batch: CommitBatch): Promise<void>

@@ -7,6 +7,8 @@ import { openApiDocument, docsPage } from './openapi.js'
 import { routeNotFound } from './not-found.js'
 import { problemResponse } from './problem.js'
 import type { RouteDeps } from './routes/common.js'
+import { callbackRoutes } from './routes/callbacks.routes.js'
+import { componentRoutes } from './routes/components.routes.js'
 import { executionRoutes } from './routes/executions.routes.js'
 import { checkpointRoutes, stateRoutes } from './routes/state.routes.js'
 import { templateRoutes } from './routes/templates.routes.js'
@@ -44,6 +46,8 @@ export function createApp(options: AppOptions) {
   const api = new Hono()
     .route('/workflows', workflowRoutes(deps))
     .route('/executions', executionRoutes(deps))
+    .route('/executions', callbackRoutes(deps))
+    .route('/components', componentRoutes(deps))
     .route('/templates', templateRoutes(deps))
     .route('/state', stateRoutes(deps))
     .route('/checkpoints', checkpointRoutes(deps))

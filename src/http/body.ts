@@ -15,7 +15,16 @@ export const DEFAULT_BODY_LIMITS: BodyLimits = { maxBytes: 1024 * 1024, maxDepth
  * which Postgres refuses to store).
  */
 export async function readJson(c: Context, limits: BodyLimits): Promise<unknown> {
+  return (await readJsonText(c, limits)).value
+}
+
+/** `readJson` that also gives the body exactly as received (what a signature covers). */
+export async function readJsonText(c: Context, limits: BodyLimits): Promise<{ text: string; value: unknown }> {
   const text = await readText(c, limits)
+  return { text, value: parseJsonBody(c, text, limits) }
+}
+
+function parseJsonBody(c: Context, text: string, limits: BodyLimits): unknown {
   if (text.trim() === '') return undefined
   const type = c.req.header('content-type') ?? ''
   if (type !== '' && !/^application\/([\w.+-]*\+)?json\b/i.test(type)) {

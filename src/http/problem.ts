@@ -44,6 +44,18 @@ const TITLES: Record<number, string> = {
   503: 'Service Unavailable',
 }
 
+/** The HTTP status of each error code of src/errors.ts. */
+const STATUS_OF: Record<HarmoniaError['code'], ContentfulStatusCode> = {
+  validation: 422,
+  not_found: 404,
+  conflict: 409,
+  invalid_transition: 409,
+  stale_write: 409,
+  unavailable: 503,
+  unauthorized: 401,
+  internal: 500,
+}
+
 /** The status and problem body for anything thrown by a route. Unknown errors are 500 with no internals exposed. */
 export function toProblem(error: unknown): Problem {
   if (error instanceof HttpError) {
@@ -56,16 +68,7 @@ export function toProblem(error: unknown): Problem {
     }
   }
   if (error instanceof HarmoniaError) {
-    const status =
-      error.code === 'validation'
-        ? 422
-        : error.code === 'not_found'
-          ? 404
-          : error.code === 'conflict' || error.code === 'invalid_transition' || error.code === 'stale_write'
-            ? 409
-            : error.code === 'unavailable'
-              ? 503
-              : 500
+    const status = STATUS_OF[error.code]
     const problem: Problem = {
       type: `https://harmonia.dev/problems/${error.code}`,
       title: TITLES[status] ?? 'Error',

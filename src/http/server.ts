@@ -55,16 +55,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // HARMONIA_INSPECT=ws://host:port attaches the Stately inspector to every execution and task actor.
   const inspector = process.env.HARMONIA_INSPECT ? createWebSocketInspector({ url: process.env.HARMONIA_INSPECT }) : undefined
   const retention = retentionFromEnv()
+  const hermesUrl = options.hermesUrl ?? process.env.HERMES_URL
+  let listening = 0
+  const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : '127.0.0.1'
+  // Components call back at HARMONIA_PUBLIC_URL, else at the address this server listens on.
+  const publicUrl = () => process.env.HARMONIA_PUBLIC_URL || (listening === 0 ? undefined : `http://${host}:${listening}`)
   const harmonia =
     options.harmonia ??
     (await createHarmonia({
       logger,
+      // A server knows its components: a workflow naming one no source knows is refused at create.
+      strictComponents: true,
+      publicUrl,
+      ...(process.env.HARMONIA_CONFIG ? { config: process.env.HARMONIA_CONFIG } : {}),
+      ...(hermesUrl ? { hermesUrl } : {}),
       ...(inspector ? { inspect: inspector.inspect } : {}),
       ...(retention ? { retention } : {}),
       ...options.harmoniaOptions,
     }))
   const wss = new WebSocketServer({ noServer: true })
-  let listening = 0
   const hermesRef: { current?: Hermes } = {}
   const app = createApp({
     harmonia,
@@ -88,10 +97,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     )
   })
   listening = (server.address() as AddressInfo).port
-  const hermesUrl = options.hermesUrl ?? process.env.HERMES_URL
   const hermes = hermesUrl ? startHermes({ url: hermesUrl, port: listening, version: VERSION, logger }) : undefined
   hermesRef.current = hermes
-  const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : '127.0.0.1'
   let closing: Promise<void> | null = null
   return {
     url: `http://${host}:${listening}`,

@@ -59,6 +59,7 @@ export function taskInputOf(context: ExecutionContext, i: number, input: unknown
   const task = context.definition.tasks[i]!
   return {
     executionId: context.executionId,
+    workflowId: context.workflowId,
     taskId: task.id,
     component: task.component,
     action: task.action,

@@ -18,6 +18,7 @@ import { backoffMs, nextRandom } from './backoff.js'
 
 export type TaskInput = {
   executionId: string
+  workflowId: string
   taskId: string
   component: string
   action: string
@@ -30,10 +31,16 @@ export type TaskInput = {
   seed: number
   /** Attempts already made (a recovered task keeps its count). */
   attempt?: number
+  /**
+   * The actor's first attempt resumes a wait for its callback (recovered after a restart: the component already
+   * answered 202), with this much of its timeout left. The component is not called again.
+   */
+  resume?: { timeoutMs?: number }
 }
 
 export type TaskContext = {
   executionId: string
+  workflowId: string
   taskId: string
   component: string
   action: string
@@ -46,6 +53,8 @@ export type TaskContext = {
   pauseRequested: boolean
   /** The first attempt of this actor's life: its start is announced by the spawning parent, not reported back. */
   firstAttempt: number
+  /** See TaskInput.resume: applies to `firstAttempt` only. */
+  resume: { timeoutMs?: number } | null
   output: unknown
   error: TaskFailure | null
   outcome: TaskOutput['status'] | null
@@ -54,11 +63,16 @@ export type TaskContext = {
 /** What the component call receives: everything a handler's context is built from. */
 export type AttemptInput = {
   executionId: string
+  workflowId: string
   taskId: string
   component: string
   action: string
   input: unknown
   attempt: number
+  /** This attempt's timeout, ms (absent: none). */
+  timeoutMs?: number
+  /** Resume the wait for this attempt's callback instead of calling the component (recovered after a restart). */
+  awaitingCallback: boolean
 }
 
 export type TaskCommand =
@@ -98,6 +112,13 @@ function reportOf(context: TaskContext, kind: ReportParams['kind']): TaskReport 
   }
 }
 
+/** Whether the current attempt resumes a wait for its callback (the actor's first attempt after a restart). */
+const resumes = (context: TaskContext): boolean => context.resume !== null && context.attempt === context.firstAttempt
+
+/** The current attempt's timeout: what is left of it for a resumed wait, else the task's. */
+const attemptTimeoutMs = (context: TaskContext): number | undefined =>
+  resumes(context) && context.resume!.timeoutMs !== undefined ? context.resume!.timeoutMs : context.timeoutMs
+
 const failureOf = (context: TaskContext, error: unknown): TaskFailure => toTaskFailure(error, context.policy.non_retryable_errors)
 const errorOf = (event: unknown): unknown => (event as { error?: unknown }).error
 
@@ -133,7 +154,8 @@ export const taskMachine = setup({
     }),
     beginAttempt: assign({ attempt: ({ context }) => context.attempt + 1, error: null }),
     armTimeout: enqueueActions(({ context, enqueue }) => {
-      if (context.timeoutMs !== undefined) enqueue.raise({ type: 'task.timeout' }, { id: 'attemptTimeout', delay: context.timeoutMs })
+      const ms = attemptTimeoutMs(context)
+      if (ms !== undefined) enqueue.raise({ type: 'task.timeout' }, { id: 'attemptTimeout', delay: ms })
     }),
     recordOutput: assign({ output: ({ event }) => (event as unknown as { output: unknown }).output ?? null, error: null }),
     recordError: assign({ error: ({ context, event }) => failureOf(context, errorOf(event)) }),
@@ -149,7 +171,9 @@ export const taskMachine = setup({
     }),
     drawBackoff: assign(({ context }) => {
       const draw = nextRandom(context.rng)
-      return { rng: draw.state, backoffMs: backoffMs(context.policy, context.attempt, draw.value) }
+      // A server that said when to come back (Retry-After) is not called sooner.
+      const asked = context.error?.retry_after_ms ?? 0
+      return { rng: draw.state, backoffMs: Math.max(asked, backoffMs(context.policy, context.attempt, draw.value)) }
     }),
     requestPause: assign({ pauseRequested: true }),
     clearPause: assign({ pauseRequested: false }),
@@ -159,6 +183,7 @@ export const taskMachine = setup({
   id: 'task',
   context: ({ input }) => ({
     executionId: input.executionId,
+    workflowId: input.workflowId,
     taskId: input.taskId,
     component: input.component,
     action: input.action,
@@ -170,6 +195,7 @@ export const taskMachine = setup({
     backoffMs: 0,
     pauseRequested: false,
     firstAttempt: (input.attempt ?? 0) + 1,
+    resume: input.resume ?? null,
     output: null,
     error: null,
     outcome: null,
@@ -180,14 +206,20 @@ export const taskMachine = setup({
       entry: ['beginAttempt', 'armTimeout', { type: 'report', params: { kind: 'started' } }],
       invoke: {
         src: 'runTask',
-        input: ({ context }): AttemptInput => ({
-          executionId: context.executionId,
-          taskId: context.taskId,
-          component: context.component,
-          action: context.action,
-          input: context.input,
-          attempt: context.attempt,
-        }),
+        input: ({ context }): AttemptInput => {
+          const timeoutMs = attemptTimeoutMs(context)
+          return {
+            executionId: context.executionId,
+            workflowId: context.workflowId,
+            taskId: context.taskId,
+            component: context.component,
+            action: context.action,
+            input: context.input,
+            attempt: context.attempt,
+            ...(timeoutMs === undefined ? {} : { timeoutMs }),
+            awaitingCallback: resumes(context),
+          }
+        },
         onDone: { target: 'completed', actions: 'recordOutput' },
         onError: [
           {

@@ -15,6 +15,7 @@ import {
   type TaskReference,
 } from '../expressions/index.js'
 import { appendPath, formatPath, isPlainObject, joinPath, setOwn, type PathSegment } from '../json.js'
+import { componentProblem, type ComponentCatalog } from './component-check.js'
 import { rememberCompiled, type CompiledTask } from './compile.js'
 import { areUpstream, dependentsOf, findCycles, topologicalRanks } from './dag.js'
 import {
@@ -28,9 +29,6 @@ import {
 import { checkTimerRanges } from './limits.js'
 import { describeInputType, describeValue, matchesInputType } from './input.js'
 import { WorkflowDefinitionListSchema } from './workflow.schema.js'
-
-/** What the validator needs to know of the component registry (src/components/registry.ts satisfies it). */
-export type ComponentCatalog = { check(component: string, action: string): 'ok' | 'unknown_component' | 'unknown_action' }
 
 export type ParseWorkflowOptions = {
   /** The most tasks a workflow may have (default DEFAULT_MAX_TASKS). */
@@ -300,20 +298,10 @@ function checkOutput(output: Record<string, unknown>, index: Map<string, number>
 
 function checkComponents(sketches: TaskSketch[], catalog: ComponentCatalog, errors: FieldError[]): void {
   for (const task of sketches) {
-    if (task.component === undefined || task.action === undefined) continue
-    switch (catalog.check(task.component, task.action)) {
-      case 'ok':
-        break
-      case 'unknown_component':
-        errors.push({ path: `tasks[${task.index}].component`, message: `${task.label}: component "${task.component}" is not registered` })
-        break
-      case 'unknown_action':
-        errors.push({
-          path: `tasks[${task.index}].action`,
-          message: `${task.label}: component "${task.component}" has no action "${task.action}"`,
-        })
-        break
-    }
+    const { component, action } = task
+    if (component === undefined || action === undefined) continue
+    const problem = componentProblem(task.index, task.label, { component, action }, catalog.check(component, action))
+    if (problem) errors.push(problem)
   }
 }
 

@@ -67,7 +67,7 @@ function createVersionCache(store: Store) {
 }
 
 /** Workflows: create, read, list, new versions, delete (API.md "Workflows"). `parse` validates a body. */
-export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown) => WorkflowDefinition) {
+export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown) => Promise<WorkflowDefinition>) {
   const cache = createVersionCache(ctx.store)
 
   async function insert(record: WorkflowRecord): Promise<Workflow> {
@@ -83,7 +83,7 @@ export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown
       /** Validates and stores a new workflow (version 1). */
       async createWorkflow(body: unknown): Promise<Workflow> {
         assertStorable(body, '')
-        const definition = parse(body)
+        const definition = await parse(body)
         const at = iso(ctx.now())
         return insert({ workflowId: uuidv7(), version: 1, definition, createdAt: at, updatedAt: at })
       },
@@ -103,7 +103,7 @@ export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown
         const current = await cache.get(workflowId)
         assertStorable(body, '')
         // Fields the body leaves out keep their current values (the seed's update sends only what changes).
-        const definition = parse(isPlainObject(body) ? { ...current.definition, ...body } : body)
+        const definition = await parse(isPlainObject(body) ? { ...current.definition, ...body } : body)
         const version = current.version + 1
         return insert({ workflowId, version, definition, createdAt: current.createdAt, updatedAt: iso(ctx.now()) })
       },

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { TerminalTaskError } from '../../src/errors.js'
-import type { HandlerContext } from '../../src/components/registry.js'
+import type { HandlerContext } from '../../src/components/handler.js'
 import type { ExecutionEvent } from '../../src/model/events.js'
 import { deferred, record, shape, testEngine, until, type TestEngine, describeEachStore } from '../support/harness.js'
 

@@ -7,7 +7,7 @@ import {
   type HarmoniaClient,
   type HarmoniaStateClient,
 } from '../../src/client/index.js'
-import type { HandlerContext } from '../../src/components/registry.js'
+import type { HandlerContext } from '../../src/components/handler.js'
 import type { RunningServer } from '../../src/http/server.js'
 import { deferred, until } from '../support/async.js'
 import { startTestServer } from './server.js'

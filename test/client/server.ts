@@ -1,4 +1,4 @@
-import type { Component } from '../../src/components/registry.js'
+import type { Component } from '../../src/components/handler.js'
 import { startServer, type RunningServer, type ServerOptions } from '../../src/http/server.js'
 
 /**

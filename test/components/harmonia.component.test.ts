@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
 import { sleepOn } from '../../src/clock.js'
 import { harmoniaComponent } from '../../src/components/harmonia.component.js'
-import type { HandlerContext } from '../../src/components/registry.js'
+import type { HandlerContext } from '../../src/components/handler.js'
 import { TerminalTaskError } from '../../src/errors.js'
 import { createLogger } from '../../src/logger.js'
 
@@ -10,9 +10,12 @@ function context(attempt = 1, clock = new SimulatedClock()): HandlerContext {
   const signal = new AbortController().signal
   return {
     executionId: 'e',
+    workflowId: 'w',
     taskId: 't',
     attempt,
     idempotencyKey: 'e:t',
+    deadline: null,
+    awaitCallback: () => Promise.reject(new Error('no callback in this test')),
     signal,
     logger: createLogger({ level: 'silent' }),
     sleep: (ms) => sleepOn(clock, ms, signal),

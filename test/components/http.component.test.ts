@@ -4,16 +4,19 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { allowsHost } from '../../src/components/http-allow.js'
 import { RetryableHttpError } from '../../src/components/http-failure.js'
 import { createHttpComponent, httpComponent, type HttpResponseOutput } from '../../src/components/http.component.js'
-import type { Component, HandlerContext } from '../../src/components/registry.js'
+import type { Component, HandlerContext } from '../../src/components/handler.js'
 import { TerminalTaskError, toTaskFailure } from '../../src/errors.js'
 import { createLogger } from '../../src/logger.js'
 
 function context(signal = new AbortController().signal): HandlerContext {
   return {
     executionId: 'e',
+    workflowId: 'w',
     taskId: 't',
     attempt: 1,
     idempotencyKey: 'e:t',
+    deadline: null,
+    awaitCallback: () => Promise.reject(new Error('no callback in this test')),
     signal,
     logger: createLogger({ level: 'silent' }),
     sleep: () => Promise.reject(new Error('http.request must not sleep')),

@@ -2,9 +2,11 @@ import { describe, expect, it } from 'vitest'
 import { createComponentRegistry } from '../../src/components/registry.js'
 import { TerminalTaskError, toTaskFailure } from '../../src/errors.js'
 
+const newRegistry = () => createComponentRegistry({ remote: { now: Date.now, publicUrl: () => undefined } })
+
 describe('component registry', () => {
   it('resolves registered actions; registering again extends or replaces actions', () => {
-    const registry = createComponentRegistry()
+    const registry = newRegistry()
     const first = () => 1
     const second = () => 2
     registry.register('ergon', { execute_command: first })
@@ -16,7 +18,7 @@ describe('component registry', () => {
   })
 
   it('check answers ok, unknown_component or unknown_action (what validation reports)', () => {
-    const registry = createComponentRegistry()
+    const registry = newRegistry()
     registry.register('prometheus', { analyze_results: () => ({}) })
     expect(registry.check('prometheus', 'analyze_results')).toBe('ok')
     expect(registry.check('prometheus', 'forecast')).toBe('unknown_action')
@@ -25,7 +27,7 @@ describe('component registry', () => {
   })
 
   it('resolving what is missing fails without retry, naming what exists', () => {
-    const registry = createComponentRegistry()
+    const registry = newRegistry()
     registry.register('prometheus', { analyze_results: () => ({}), summarize: () => ({}) })
     let missingAction: unknown
     try {
@@ -43,7 +45,7 @@ describe('component registry', () => {
   })
 
   it('refuses an empty name and actions that are not functions', () => {
-    const registry = createComponentRegistry()
+    const registry = newRegistry()
     expect(() => registry.register('', { a: () => 1 })).toThrow(TypeError)
     expect(() => registry.register('x', { a: 'not a function' as never })).toThrow(/action a is not a function/)
   })

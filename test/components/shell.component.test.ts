@@ -2,13 +2,10 @@ import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileS
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import type { HandlerContext } from '../../src/components/registry.js'
-import {
-  createShellComponent,
-  shellComponent,
-  shellDisabledComponent,
-  type ShellComponentOptions,
-} from '../../src/components/shell.component.js'
+import type { HandlerContext } from '../../src/components/handler.js'
+import { createShellComponent, shellComponent, type ShellComponentOptions } from '../../src/components/shell.component.js'
+import { registerBuiltins } from '../../src/components/builtins.js'
+import { createComponentRegistry } from '../../src/components/registry.js'
 import { TerminalTaskError, toTaskFailure } from '../../src/errors.js'
 import { createLogger } from '../../src/logger.js'
 import { until } from '../support/async.js'
@@ -21,9 +18,12 @@ const tmpFile = () => join(dir, `f${++files}`)
 function context(controller = new AbortController()): HandlerContext {
   return {
     executionId: 'e',
+    workflowId: 'w',
     taskId: 't',
     attempt: 1,
     idempotencyKey: 'e:t',
+    deadline: null,
+    awaitCallback: () => Promise.reject(new Error('no callback in this test')),
     signal: controller.signal,
     logger: createLogger({ level: 'silent' }),
     sleep: async () => {},
@@ -216,9 +216,16 @@ describe('the built-in shell component', () => {
     })
   })
 
-  it('the disabled component fails for good with component_disabled naming HARMONIA_ENABLE_SHELL', async () => {
-    const error = await (async () => shellDisabledComponent.execute_command!({ command: 'echo hi' }, context()))().catch((e: unknown) => e)
+  it('off unless enabled: the registry answers disabled, and a call fails for good with component_disabled', async () => {
+    const registry = createComponentRegistry({ remote: { now: Date.now, publicUrl: () => undefined } })
+    registerBuiltins(registry, { enableShell: false })
+    expect(registry.check('shell', 'execute_command')).toBe('disabled')
+    const error = await (async () => registry.resolve('shell', 'execute_command')({ command: 'echo hi' }, context()))().catch(
+      (e: unknown) => e,
+    )
     expect(error).toBeInstanceOf(TerminalTaskError)
     expect(error).toMatchObject({ code: 'component_disabled', message: expect.stringContaining('HARMONIA_ENABLE_SHELL') })
+    registerBuiltins(registry, { enableShell: true })
+    expect(registry.check('shell', 'execute_command')).toBe('ok')
   })
 })

@@ -22,6 +22,7 @@ type Journal = { entries: Array<{ idx: number; tag: string; when: number }> }
 const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as Journal
 const TABLES = [
   'checkpoints',
+  'components',
   'execution_events',
   'execution_state',
   'executions',

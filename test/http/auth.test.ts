@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createLogger } from '../../src/logger.js'
-import type { Component } from '../../src/components/registry.js'
+import type { Component } from '../../src/components/handler.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
 import type { ExecutionEvent } from '../../src/model/events.js'
 import { deferred } from '../support/harness.js'

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createLogger } from '../../src/logger.js'
-import type { Component } from '../../src/components/registry.js'
+import type { Component } from '../../src/components/handler.js'
 import { createSqlStore } from '../../src/db/sql.store.js'
 import type { HarmoniaOptions } from '../../src/harmonia.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
@@ -155,7 +155,7 @@ const rows: Row[] = [
 
   // --- workflows: the 422 mapping (every validation case is in test/model/workflow-validation.test.ts), registered components
   { name: 'workflow without name', to: 'POST /api/workflows', body: { tasks: [task()] }, status: 422, detail: /name is required/, paths: ['name'] },
-  { name: 'unregistered component', to: 'POST /api/workflows', body: withTask({ component: 'nope' }), status: 422, detail: /component "nope" is not registered/, paths: ['tasks[0].component'] },
+  { name: 'unregistered component', to: 'POST /api/workflows', body: withTask({ component: 'nope' }), status: 422, detail: /component "nope" is not known: register it \(POST \/api\/components\)/, paths: ['tasks[0].component'] },
   { name: 'unknown action', to: 'POST /api/workflows', body: withTask({ action: 'explode' }), status: 422, detail: /component "harmonia" has no action "explode"/, paths: ['tasks[0].action'] },
   { name: 'several errors at once', to: 'POST /api/workflows', body: { name: 1, tasks: [{ id: 'a', component: 2, action: 'noop', timeout: 'x' }] }, status: 422, detail: /name must be a string/, paths: ['name', 'tasks[0].component', 'tasks[0].timeout'] },
   { name: 'PUT with a wrong type', to: 'PUT /api/workflows/{{workflow}}', body: withTask({ depends_on: [1] }), status: 422, detail: /depends_on/, paths: ['tasks[0].depends_on[0]'] },

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
-import type { HandlerContext } from '../../src/components/registry.js'
+import type { HandlerContext } from '../../src/components/handler.js'
 import { createHarmonia, type Harmonia } from '../../src/harmonia.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
 import type { ExecutionEvent } from '../../src/model/events.js'

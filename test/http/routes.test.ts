@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, expect, it } from 'vitest'
-import type { HandlerContext } from '../../src/components/registry.js'
+import type { HandlerContext } from '../../src/components/handler.js'
 import { createHarmonia, type Harmonia } from '../../src/harmonia.js'
 import { createApp } from '../../src/http/app.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'

@@ -10,6 +10,7 @@ import { deferred } from '../support/async.js'
 const policy = (p: Partial<RetryPolicy> = {}): RetryPolicy => ({ ...DEFAULT_RETRY_POLICY, jitter: false, ...p })
 const input = (over: Partial<TaskInput> = {}): TaskInput => ({
   executionId: 'e1',
+  workflowId: 'w1',
   taskId: 't1',
   component: 'c',
   action: 'a',

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ValidationError, type FieldError } from '../../src/errors.js'
 import { DEFAULT_MAX_CONCURRENCY } from '../../src/model/definition.js'
-import { parseWorkflowDefinition, type ComponentCatalog } from '../../src/model/validate.js'
+import type { ComponentCatalog } from '../../src/model/component-check.js'
+import { parseWorkflowDefinition } from '../../src/model/validate.js'
 
 type Task = Record<string, unknown>
 const task = (id: string, extra: Task = {}): Task => ({ id, component: 'c', action: 'run', ...extra })
@@ -297,7 +298,16 @@ describe('parseWorkflowDefinition: each error names the task, the field and the 
     ])
     const errors = errorsOf(body, { components: catalog })
     expect(errors).toHaveLength(2)
-    errorAt(errors, 'tasks[1].component', 'task "b"', 'component "nope"', 'not registered')
+    errorAt(
+      errors,
+      'tasks[1].component',
+      'task "b"',
+      'component "nope"',
+      'is not known',
+      'POST /api/components',
+      'HARMONIA_CONFIG',
+      'Hermes',
+    )
     errorAt(errors, 'tasks[2].action', 'task "c"', 'component "known"', 'no action "fly"')
     expect(() => parseWorkflowDefinition(body)).not.toThrow()
   })

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
-import type { HandlerContext } from '../../src/components/registry.js'
+import type { HandlerContext } from '../../src/components/handler.js'
 import { describeEachStore, testStore } from '../support/harness.js'
 import type { Store } from '../../src/db/store.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../../src/harmonia.js'

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import type { HandlerContext } from '../../src/components/registry.js'
+import type { HandlerContext } from '../../src/components/handler.js'
 import { deferred, record, shape, testEngine, until, type TestEngine, describeEachStore, currentStoreKind } from '../support/harness.js'
 
 let engine: TestEngine | undefined

@@ -26,6 +26,8 @@ export const taskExecutions = pgTable(
     /** The task actor's persisted snapshot while it waits (retrying, paused). */
     snapshot: jsonb('snapshot').$type<unknown>(),
     skip: text('skip').$type<SkipReason>(),
+    /** The attempt that waits for its component's callback (`{attempt, deadline}`), while it waits. */
+    awaiting: jsonb('awaiting').$type<{ attempt: number; deadline: string | null }>(),
   },
   (t) => [primaryKey({ columns: [t.executionId, t.taskId] })],
 )

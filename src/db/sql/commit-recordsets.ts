@@ -147,5 +147,6 @@ function taskRecordsetRow(executionId: string, row: TaskRow, position: number | 
     end_time: row.end_time,
     snapshot: row.snapshot ?? null,
     skip: row.skip,
+    awaiting: row.awaiting ?? null,
   }
 }

@@ -71,16 +71,17 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
       sets.tasks,
       (rows) => sql`tasks AS (
         INSERT INTO task_executions
-          (execution_id, task_id, position, status, attempts, retries, input, output, error, start_time, end_time, snapshot, skip)
+          (execution_id, task_id, position, status, attempts, retries, input, output, error, start_time, end_time, snapshot, skip, awaiting)
         SELECT v.execution_id, v.task_id, coalesce(v.position, ${LATE_POSITION}::int), v.status, v.attempts, v.retries,
-          v.input, v.output, v.error, v.start_time, v.end_time, v.snapshot, v.skip
+          v.input, v.output, v.error, v.start_time, v.end_time, v.snapshot, v.skip, v.awaiting
         FROM json_to_recordset(${rows}) AS v(
           execution_id uuid, task_id text, position int, status task_status, attempts int, retries int,
-          input jsonb, output jsonb, error jsonb, start_time timestamptz, end_time timestamptz, snapshot jsonb, skip text)
+          input jsonb, output jsonb, error jsonb, start_time timestamptz, end_time timestamptz, snapshot jsonb, skip text,
+          awaiting jsonb)
         ON CONFLICT (execution_id, task_id) DO UPDATE SET
           status = excluded.status, attempts = excluded.attempts, retries = excluded.retries, input = excluded.input,
           output = excluded.output, error = excluded.error, start_time = excluded.start_time, end_time = excluded.end_time,
-          snapshot = excluded.snapshot, skip = excluded.skip
+          snapshot = excluded.snapshot, skip = excluded.skip, awaiting = excluded.awaiting
         RETURNING 1)`,
     ),
     ...cte(

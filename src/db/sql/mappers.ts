@@ -67,6 +67,7 @@ export function toTaskRow(t: TaskExecutionRow): TaskRow {
     }),
     snapshot: t.snapshot ?? null,
     skip: t.skip ?? null,
+    awaiting: t.awaiting ?? null,
   }
 }
 
