@@ -6,7 +6,12 @@ import { createLogger } from './logger.js'
 import { startServer } from './http/server.js'
 
 const logger = createLogger(process.env.HARMONIA_LOG_LEVEL ? {} : { level: 'info' })
-const server = await startServer({ logger, graceMs: Number(process.env.HARMONIA_GRACE_MS ?? 10_000) })
+// A configuration that cannot be used (a malformed HARMONIA_CONFIG, a bad HARMONIA_RETENTION_DAYS) stops the start with
+// its message alone: the operator needs the file, line and field, not a stack trace.
+const server = await startServer({ logger, graceMs: Number(process.env.HARMONIA_GRACE_MS ?? 10_000) }).catch((error: unknown) => {
+  process.stderr.write(`harmonia: cannot start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})
 const where = process.env.DATABASE_URL ? 'Postgres (DATABASE_URL)' : `PGlite in ${process.env.HARMONIA_DATA_DIR ?? './.harmonia'}`
 logger.info(`harmonia listening on ${server.url} (database: ${server.harmonia.storeKind}, ${where})`)
 process.stdout.write(`Harmonia listening on ${server.url} — database: ${where}\n`)
