@@ -10,6 +10,7 @@ import type { Component } from './components/handler.js'
 import { createHermesDirectory } from './components/hermes-directory.js'
 import { createComponentRegistry } from './components/registry.js'
 import { createMemoryStore } from './db/memory.store.js'
+import { setExpressionBudget } from './expressions/budget.js'
 import type { Store } from './db/store.js'
 import { createLogger, type Logger } from './logger.js'
 import { DEFAULT_MAX_TASKS } from './model/definition.js'
@@ -48,6 +49,8 @@ export type HarmoniaOptions = BuiltinOptions & {
   maxConcurrentTasks?: number
   /** Tasks per workflow (default 10,000). */
   maxTasks?: number
+  /** Steps one expression evaluation may take (default HARMONIA_EXPRESSION_BUDGET, else 500,000); process-wide. */
+  expressionBudget?: number
   /**
    * Where executions live: nothing → PGlite in HARMONIA_DATA_DIR (default ./.harmonia); a `postgres://` URL →
    * that Postgres server; `memory://` → an in-memory PGlite; `memory:store` → plain in-memory maps (fastest, no SQL).
@@ -106,6 +109,7 @@ async function openStore(database: string | undefined): Promise<Store> {
 
 /** Wires the runtime (journal, supervisor) and the services over one store. */
 function assemble(options: HarmoniaOptions, store: Store) {
+  if (options.expressionBudget !== undefined) setExpressionBudget(options.expressionBudget)
   const clock = options.clock ?? systemClock
   const now = () => (clock.now ? clock.now() : Date.now())
   const logger = options.logger ?? createLogger()

@@ -3,6 +3,7 @@ import { analyzeAst, AnalysisError, mergePlans, type RootPlan } from './analyze.
 import { celEnvironment, EXPRESSION_ROOTS } from './environment.js'
 import { ExpressionSyntaxError } from './errors.js'
 import { formatPath, setOwn, type PathSegment } from '../json.js'
+import { bindMatches } from './regex.js'
 import { mayHoldExpression, scanTemplate, TemplateScanError } from './template.js'
 
 /** One parsed and checked `${...}` expression. Shared by every value that holds the same source. */
@@ -298,6 +299,9 @@ function parseAndCheck(source: string, path: string): CompiledExpression {
     }
     return fail(describeCelError(error), error)
   }
+  // `matches` runs on RE2 (linear time); a literal pattern RE2 refuses is refused now, with the workflow.
+  const [badPattern] = bindMatches(program.ast)
+  if (badPattern !== undefined) fail(badPattern)
   try {
     const { plan, tasks } = analyzeAst(program.ast)
     return { source, program, type: checked.type ?? 'dyn', plan, tasks }

@@ -1,4 +1,5 @@
 import { Environment } from '@marcbachmann/cel-js'
+import { meterEvaluator } from './budget.js'
 
 /**
  * The variables an expression may name (DESIGN.md "Expressions"). Anything else is rejected when the workflow is created.
@@ -43,6 +44,7 @@ function createEnvironment(): Environment {
     env.registerOperator(`double ${op} int: double`, (a: number, b: bigint) => fn(a, Number(b)))
   }
   env.registerOperator('int == double', (a: bigint, b: number) => Number(a) === b)
+  meterEvaluator(env)
   // clone() locks the parent's registry: from here on nobody can register functions or variables into `env`.
   env.clone()
   return env

@@ -29,21 +29,23 @@ export class ExpressionSyntaxError extends Error {
  * The same data would fail again, so the error is marked non-retryable for `toTaskFailure` (src/errors.ts).
  */
 export class ExpressionEvaluationError extends Error {
-  readonly code = 'expression_error'
+  /** `expression_error`, `when_not_boolean`, `expression_budget_exceeded`: what a failed task reports as its code. */
+  readonly code: string
   readonly retryable = false
   /** The CEL source that failed, without the surrounding `${` `}`. */
   readonly expression: string
-  constructor(message: string, options: { expression: string; cause?: unknown }) {
+  constructor(message: string, options: { expression: string; cause?: unknown; code?: string }) {
     super(message, { cause: options.cause })
     this.name = 'ExpressionEvaluationError'
     this.expression = options.expression
+    this.code = options.code ?? 'expression_error'
   }
 }
 
 /** A `when` condition that evaluated to something other than a boolean (task error code `when_not_boolean`). */
 export class ConditionNotBooleanError extends ExpressionEvaluationError {
   constructor(message: string, options: { expression: string }) {
-    super(message, options)
+    super(message, { ...options, code: 'when_not_boolean' })
     this.name = 'ConditionNotBooleanError'
   }
 }

@@ -4,6 +4,7 @@ import { describeCelError } from './compile.js'
 import { setOwn } from '../json.js'
 import { fromCel, NonJsonResultError, toCelPruned } from './convert.js'
 import type { RootPlan } from './analyze.js'
+import { BudgetExhausted, expressionBudget, withinBudget } from './budget.js'
 import { ConditionNotBooleanError, ExpressionEvaluationError } from './errors.js'
 
 /** What an expression sees of one task: `tasks.<id>.output`, `.status`, `.error`. */
@@ -96,8 +97,12 @@ function evaluateNode(node: ValueNode, context: Context): unknown {
 function evaluateExpression(expression: CompiledExpression, context: Context): unknown {
   let raw: unknown
   try {
-    raw = expression.program(context)
+    raw = withinBudget(() => expression.program(context))
   } catch (error) {
+    if (error instanceof BudgetExhausted) {
+      const message = `cannot evaluate \${${expression.source}}: it exceeded the evaluation budget of ${expressionBudget()} steps (HARMONIA_EXPRESSION_BUDGET)`
+      throw new ExpressionEvaluationError(message, { expression: expression.source, code: 'expression_budget_exceeded', cause: error })
+    }
     throw new ExpressionEvaluationError(`cannot evaluate \${${expression.source}}: ${explain(error)}`, {
       expression: expression.source,
       cause: error,

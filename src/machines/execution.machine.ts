@@ -1,5 +1,5 @@
 import { and, assign, emit, enqueueActions, setup, type ActorRefFrom, type DoneActorEvent } from 'xstate'
-import { ConditionNotBooleanError, evaluateCondition, evaluateValue, type Scope } from '../expressions/index.js'
+import { ConditionNotBooleanError, evaluateCondition, evaluateValue, ExpressionEvaluationError, type Scope } from '../expressions/index.js'
 import type { ErrorInfo, EventType } from '../model/events.js'
 import { nextRandom } from './backoff.js'
 import { scopeOf, taskInputOf, type ExecutionContext, type ExecutionInput } from './execution.context.js'
@@ -41,11 +41,17 @@ function asErrorInfo(error: unknown, code: string): ErrorInfo {
   return { message: error instanceof Error ? error.message : String(error), code, retryable: false }
 }
 
-/** Why a ready task fails before it starts: its condition or its input could not be evaluated. */
+/**
+ * Why a ready task fails before it starts: its condition or its input could not be evaluated. The expression error's
+ * own code is kept when it has one (`when_not_boolean`, `expression_budget_exceeded`), else `expression`.
+ */
 function startFailure(error: unknown): ErrorInfo {
   if (error instanceof ConditionNotBooleanError) return { ...asErrorInfo(error, 'when_not_boolean'), message: `when: ${error.message}` }
-  return asErrorInfo(error, 'expression')
+  return asErrorInfo(error, expressionCode(error))
 }
+
+const expressionCode = (error: unknown): string =>
+  error instanceof ExpressionEvaluationError && error.code !== 'expression_error' ? error.code : 'expression'
 
 export const executionMachine = setup({
   types: {
@@ -214,7 +220,8 @@ export const executionMachine = setup({
       try {
         return { output: evaluateValue(plan.compiled.output, scopeOf(context, plan)) }
       } catch (error) {
-        return { error: { ...asErrorInfo(error, 'expression'), message: `output: ${asErrorInfo(error, 'expression').message}` } }
+        const info = asErrorInfo(error, expressionCode(error))
+        return { error: { ...info, message: `output: ${info.message}` } }
       }
     }),
     settleExecution: assign((_, params: { outcome: ExecutionOutput['status'] }) => ({ outcome: params.outcome })),
