@@ -15,6 +15,7 @@ import type { Store } from './db/store.js'
 import { createLogger, type Logger } from './logger.js'
 import { DEFAULT_MAX_TASKS } from './model/definition.js'
 import { parseWorkflowDefinition } from './model/validate.js'
+import { createAuditService, type AuditApi } from './services/audit.js'
 import { createCallbackService, type CallbacksApi } from './services/callbacks.js'
 import { createCheckpointService, type CheckpointsApi } from './services/checkpoints.js'
 import { createComponentService, type ComponentsApi, type RemoteRegistration } from './services/components.js'
@@ -73,7 +74,8 @@ export type Harmonia = WorkflowsApi &
   TemplatesApi &
   CheckpointsApi &
   ComponentsApi &
-  CallbacksApi & {
+  CallbacksApi &
+  AuditApi & {
     /** The storage in use: `memory`, `pglite` or `postgres`. */
     readonly storeKind: string
     /** Executions with a live actor in this process. */
@@ -156,6 +158,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     ...createCheckpointService(ctx, executions),
     ...components.api,
     ...createCallbackService(ctx, { workflows, executions, registry }),
+    ...createAuditService(ctx),
     get storeKind() {
       return store.kind
     },

@@ -75,6 +75,7 @@ export function withAvailability(store: Store): Store {
     state: guardAll(store.state),
     checkpoints: guardAll(store.checkpoints),
     components: guardAll(store.components),
+    audit: guardAll(store.audit),
     commit: guard((batch) => store.commit(batch)),
     close: guard(() => store.close()),
   }

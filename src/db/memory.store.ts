@@ -1,5 +1,6 @@
 import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
+import type { AuditRecord } from '../model/audit.js'
 import type { RemoteComponentRecord } from '../model/components.js'
 import type { Execution, StateRecord } from '../model/resources.js'
 import { setOwn } from '../json.js'
@@ -26,6 +27,7 @@ export function createMemoryStore(): Store {
   const states = new Map<string, StateRecord>()
   const checkpoints = new Map<string, CheckpointRecord>()
   const components = new Map<string, RemoteComponentRecord>()
+  const audit: AuditRecord[] = []
   let created = 0
 
   const toExecution = (row: Row): Execution => {
@@ -190,6 +192,17 @@ export function createMemoryStore(): Store {
           .filter((c) => execution_id === undefined || c.execution_id === execution_id)
           .map(({ outputs: _, ...c }) => copy(c))
         return page(all, limit, offset)
+      },
+    },
+    audit: {
+      async insert(records) {
+        for (const record of records) audit.unshift(copy(record))
+      },
+      async list({ limit, offset, target_id, actor }) {
+        const all = audit.filter(
+          (r) => (target_id === undefined || r.target_id === target_id) && (actor === undefined || r.actor === actor),
+        )
+        return page(all.map(copy), limit, offset)
       },
     },
     components: {

@@ -1,5 +1,6 @@
 import { withAvailability } from './availability.js'
 import type { DatabaseHandle } from './client.js'
+import { auditQueries } from './sql/audit.js'
 import { checkpointQueries } from './sql/checkpoints.js'
 import { componentQueries } from './sql/components.js'
 import { commitStatement } from './sql/commit.js'
@@ -27,6 +28,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     state: stateQueries(db),
     checkpoints: checkpointQueries(db),
     components: componentQueries(db),
+    audit: auditQueries(db),
     async commit(batch) {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },

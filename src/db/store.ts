@@ -1,3 +1,4 @@
+import type { AuditRecord } from '../model/audit.js'
 import type { RemoteComponentRecord } from '../model/components.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ErrorInfo, ExecutionEvent } from '../model/events.js'
@@ -155,6 +156,12 @@ export type Store = {
     /** Inserts or replaces by name. */
     put(record: RemoteComponentRecord): Promise<void>
     delete(name: string): Promise<boolean>
+  }
+  /** The audit trail: one row per state-changing request, newest first. */
+  audit: {
+    /** Appends rows (a batch: one round trip). */
+    insert(records: AuditRecord[]): Promise<void>
+    list(query: { limit: number; offset: number; target_id?: string; actor?: string }): Promise<StorePage<AuditRecord>>
   }
   /** Applies one tick of changes atomically (see above). */
   commit(batch: CommitBatch): Promise<void>

@@ -1,12 +1,15 @@
 import { Hono } from 'hono'
 import type { UpgradeWebSocket } from 'hono/ws'
 import type { Harmonia } from '../harmonia.js'
-import { bearerAuth } from './auth.js'
+import { auditTrail } from './audit.js'
+import { authenticate } from './auth.js'
+import { parseTokens } from './roles.js'
 import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js'
 import { openApiDocument, docsPage } from './openapi.js'
 import { routeNotFound } from './not-found.js'
 import { problemResponse } from './problem.js'
 import type { RouteDeps } from './routes/common.js'
+import { auditRoutes } from './routes/audit.routes.js'
 import { callbackRoutes } from './routes/callbacks.routes.js'
 import { componentRoutes } from './routes/components.routes.js'
 import { executionRoutes } from './routes/executions.routes.js'
@@ -19,7 +22,7 @@ import type { Logger } from '../logger.js'
 
 export type AppOptions = {
   harmonia: Harmonia
-  /** Bearer tokens; none → no auth. */
+  /** Bearer tokens, each `role:token` or a bare token (admin); none → no auth. */
   tokens?: readonly string[]
   limits?: Partial<BodyLimits>
   logger?: Logger
@@ -48,6 +51,7 @@ export function createApp(options: AppOptions) {
     .route('/executions', executionRoutes(deps))
     .route('/executions', callbackRoutes(deps))
     .route('/components', componentRoutes(deps))
+    .route('/audit', auditRoutes(deps))
     .route('/templates', templateRoutes(deps))
     .route('/state', stateRoutes(deps))
     .route('/checkpoints', checkpointRoutes(deps))
@@ -65,7 +69,8 @@ export function createApp(options: AppOptions) {
     return response
   })
   app.notFound(routeNotFound(app))
-  app.use('*', bearerAuth(options.tokens ?? []))
+  app.use('*', auditTrail(harmonia, options.logger))
+  app.use('*', authenticate(parseTokens(options.tokens ?? [])))
 
   app.get('/health', (c) => {
     const hermes = options.hermes?.()

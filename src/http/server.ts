@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws'
 import { createLogger, type Logger } from '../logger.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../harmonia.js'
 import { createApp } from './app.js'
+import { tokenEntriesFromEnv } from './roles.js'
 import { startHermes, type Hermes } from './hermes.js'
 
 const VERSION = '0.1.0'
@@ -17,7 +18,7 @@ export type ServerOptions = {
   /** Default HARMONIA_PORT, PORT, else 8007; 0 picks a free port. */
   port?: number
   hostname?: string
-  /** Bearer tokens (default: HARMONIA_API_TOKENS, comma-separated). */
+  /** Bearer tokens, `role:token` or bare (default: HARMONIA_API_TOKENS, comma-separated, and HARMONIA_API_TOKENS_FILE). */
   tokens?: string[]
   /** Body limit in bytes (default 1 MiB, or HARMONIA_BODY_LIMIT). */
   bodyLimit?: number
@@ -43,11 +44,7 @@ export function retentionFromEnv(raw = process.env.HARMONIA_RETENTION_DAYS): Har
     throw new Error(`HARMONIA_RETENTION_DAYS must be a positive number of days, got ${JSON.stringify(raw)}`)
   return { maxAgeSeconds: Math.round(days * 86_400) }
 }
-const envTokens = () =>
-  (process.env.HARMONIA_API_TOKENS ?? '')
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean)
+const envTokens = () => tokenEntriesFromEnv()
 
 /** Starts Harmonia's HTTP server: REST, SSE and WebSocket on one port. */
 export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {

@@ -15,7 +15,13 @@ import type { WorkflowService } from './workflows.js'
  * How the caller proved who it is. `signature`: the two signature headers over `raw` (the body as received);
  * `trusted`: the request carried a valid bearer token, or auth is off (embedding code is trusted).
  */
-export type CallbackAuth = { raw: string; signature?: { timestamp: string | undefined; signature: string | undefined }; trusted: boolean }
+export type CallbackAuth = {
+  raw: string
+  signature?: { timestamp: string | undefined; signature: string | undefined }
+  trusted: boolean
+  /** Told the component's name once its signature holds (the audit trail names it). */
+  identify?: (component: string) => void
+}
 
 export type CallbackAnswer = { accepted: true; task_id: string; status: TaskExecution['status'] }
 
@@ -41,6 +47,7 @@ export function createCallbackService(
     }
     const check = verifySignature(secret, auth.raw, auth.signature ?? { timestamp: undefined, signature: undefined }, ctx.now())
     if (!check.ok) throw new UnauthorizedError(`callback for component ${component} refused: ${check.reason}`)
+    auth.identify?.(component)
   }
 
   async function receive(executionId: string, taskId: string, outcome: CallbackOutcome, attempt: number | undefined, auth: CallbackAuth) {

@@ -21,6 +21,7 @@ type Journal = { entries: Array<{ idx: number; tag: string; when: number }> }
 
 const journal = JSON.parse(await readFile(join(MIGRATIONS_FOLDER, 'meta', '_journal.json'), 'utf8')) as Journal
 const TABLES = [
+  'audit_log',
   'checkpoints',
   'components',
   'execution_events',

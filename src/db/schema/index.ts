@@ -1,4 +1,5 @@
 /** The drizzle schema: every table (drizzle-kit reads this file). One file per table. */
+export { auditLog } from './audit-log.js'
 export { components } from './components.js'
 export { checkpoints } from './checkpoints.js'
 export { executionStatus, taskStatus } from './enums.js'

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { SIGNATURE_HEADER, TIMESTAMP_HEADER } from '../../components/signature.js'
-import { isTrusted } from '../auth.js'
+import { isTrusted, setActor } from '../auth.js'
 import { readJsonText } from '../body.js'
 import type { RouteDeps } from './common.js'
 
@@ -11,6 +11,7 @@ async function callbackOf(c: Context, deps: RouteDeps) {
     raw: text,
     signature: { timestamp: c.req.header(TIMESTAMP_HEADER), signature: c.req.header(SIGNATURE_HEADER) },
     trusted: isTrusted(c),
+    identify: (component: string) => setActor(c, `component:${component}`),
   }
   return { body: value, auth }
 }

@@ -1,0 +1,74 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import type { Harmonia } from '../harmonia.js'
+import type { Logger } from '../logger.js'
+import { principalOf } from './auth.js'
+
+const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/** The id fields a created resource names itself by (API.md: ids named by kind; a component by its name). */
+const ID_FIELDS = ['execution_id', 'workflow_id', 'template_id', 'checkpoint_id', 'subscription_id', 'name'] as const
+
+const SINGULAR: Record<string, string> = {
+  workflows: 'workflow',
+  executions: 'execution',
+  templates: 'template',
+  state: 'state',
+  checkpoints: 'checkpoint',
+  components: 'component',
+  subscriptions: 'subscription',
+}
+
+/**
+ * What a request did, from its method and path: `workflow.create`, `workflow.update`, `execution.pause`,
+ * `task.complete`, … (`POST /api/executions` starts one: `execution.start`).
+ */
+export function actionOf(method: string, path: string): string {
+  const segments = (/^\/api(?:\/v1)?(\/.*)$/.exec(path)?.[1] ?? path).split('/').filter(Boolean)
+  const [collection = '', , verb, , taskVerb] = segments
+  const resource = SINGULAR[collection] ?? collection
+  if (segments[2] === 'tasks' && taskVerb) return `task.${taskVerb}`
+  if (verb) return `${resource}.${verb}`
+  if (method === 'POST')
+    return resource === 'execution' ? 'execution.start' : resource === 'checkpoint' ? 'checkpoint.create' : `${resource}.create`
+  if (method === 'PUT') return resource === 'state' ? 'state.save' : `${resource}.update`
+  if (method === 'DELETE') return `${resource}.delete`
+  return `${resource}.${method.toLowerCase()}`
+}
+
+/** The resource acted on: the created one for a 201 (read from the answer), else the id in the path. */
+async function targetOf(c: Context): Promise<string | null> {
+  if (c.res.status === 201) {
+    const body = (await c.res
+      .clone()
+      .json()
+      .catch(() => null)) as Record<string, unknown> | null
+    const field = ID_FIELDS.find((f) => typeof body?.[f] === 'string')
+    if (field) return body![field] as string
+  }
+  const id = (/^\/api(?:\/v1)?\/[^/]+\/([^/]+)/.exec(c.req.path) ?? [])[1]
+  return id === undefined ? null : decodeURIComponent(id)
+}
+
+/**
+ * Records every state-changing request in the audit trail once it has been answered (its status included, refusals
+ * too): who (the principal's actor, never a token), what, on which resource. A trail that cannot be written is logged;
+ * the answer already given stands.
+ */
+export function auditTrail(harmonia: Harmonia, logger: Logger | undefined): MiddlewareHandler {
+  return async (c, next) => {
+    await next()
+    const method = c.req.method
+    if (READS.has(method) || !c.req.path.startsWith('/api/')) return
+    const entry = {
+      actor: principalOf(c)?.actor ?? 'unauthenticated',
+      action: actionOf(method, c.req.path),
+      method,
+      path: c.req.path,
+      target_id: await targetOf(c),
+      status: c.res.status,
+    }
+    await harmonia
+      .recordAudit(entry)
+      .catch((error: unknown) => logger?.error('audit trail not written', { ...entry, error: String(error) }))
+  }
+}

@@ -1,0 +1,54 @@
+import type { AuditQuery, AuditRecord } from '../model/audit.js'
+import { uuidv7 } from '../model/ids.js'
+import { pageRequest, toPage } from '../model/paging.js'
+import type { Page } from '../model/resources.js'
+import { iso, type ServiceContext } from './context.js'
+
+export type AuditEntry = Omit<AuditRecord, 'audit_id' | 'time'>
+
+/**
+ * The audit trail: every state-changing request, written in batches (the entries of one tick share one insert, so
+ * auditing costs one round trip per tick, not one per request) and logged at info.
+ */
+export function createAuditService(ctx: ServiceContext) {
+  let queue: Array<{ record: AuditRecord; done: (error?: unknown) => void }> = []
+  let scheduled = false
+
+  async function flush(): Promise<void> {
+    scheduled = false
+    const batch = queue
+    queue = []
+    try {
+      await ctx.store.audit.insert(batch.map((b) => b.record))
+      for (const b of batch) b.done()
+    } catch (error) {
+      for (const b of batch) b.done(error)
+    }
+  }
+
+  return {
+    /** Records one request; resolves once it is stored (rejects when the store refuses it). */
+    recordAudit(entry: AuditEntry): Promise<void> {
+      const record: AuditRecord = { audit_id: uuidv7(), time: iso(ctx.now()), ...entry }
+      ctx.logger.info('audit', { ...record })
+      return new Promise<void>((resolve, reject) => {
+        queue.push({
+          record,
+          done: (error) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error(String(error)))),
+        })
+        if (!scheduled) {
+          scheduled = true
+          setImmediate(() => void flush())
+        }
+      })
+    },
+
+    /** The trail, newest first; `target_id` and `actor` filter exactly. */
+    async listAudit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
+      const request = pageRequest(query)
+      const filters = { ...(query.target_id ? { target_id: query.target_id } : {}), ...(query.actor ? { actor: query.actor } : {}) }
+      return toPage(await ctx.store.audit.list({ ...request, ...filters }), request, (r) => r)
+    },
+  }
+}
+export type AuditApi = ReturnType<typeof createAuditService>
