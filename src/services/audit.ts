@@ -11,7 +11,7 @@ export type AuditEntry = Omit<AuditRecord, 'audit_id' | 'time'>
  * auditing costs one round trip per tick, not one per request) and logged at info.
  */
 export function createAuditService(ctx: ServiceContext) {
-  let queue: Array<{ record: AuditRecord; done: (error?: unknown) => void }> = []
+  let queue: Array<{ record: AuditRecord; done: (error?: Error) => void }> = []
   let scheduled = false
 
   async function flush(): Promise<void> {
@@ -22,7 +22,8 @@ export function createAuditService(ctx: ServiceContext) {
       await ctx.store.audit.insert(batch.map((b) => b.record))
       for (const b of batch) b.done()
     } catch (error) {
-      for (const b of batch) b.done(error)
+      const failure = error instanceof Error ? error : new Error('the audit trail could not be written', { cause: error })
+      for (const b of batch) b.done(failure)
     }
   }
 
@@ -32,10 +33,7 @@ export function createAuditService(ctx: ServiceContext) {
       const record: AuditRecord = { audit_id: uuidv7(), time: iso(ctx.now()), ...entry }
       ctx.logger.info('audit', { ...record })
       return new Promise<void>((resolve, reject) => {
-        queue.push({
-          record,
-          done: (error) => (error === undefined ? resolve() : reject(error instanceof Error ? error : new Error(String(error)))),
-        })
+        queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) })
         if (!scheduled) {
           scheduled = true
           setImmediate(() => void flush())
