@@ -7,6 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     pool: 'forks',
     // Engines made by tests log failed executions at warn; tests that read logs pass their own logger.
-    env: { HARMONIA_LOG_LEVEL: 'error' },
+    // Component secrets are stored encrypted: engines on Postgres need a key (a test key, never a real one).
+    env: { HARMONIA_LOG_LEVEL: 'error', HARMONIA_SECRET_KEY: 'dGVzdCBrZXkgb2YgdGhlIGhhcm1vbmlhIHN1aXRlISE=' },
   },
 })

@@ -20,6 +20,7 @@ import { createCallbackService, type CallbacksApi } from './services/callbacks.j
 import { createCheckpointService, type CheckpointsApi } from './services/checkpoints.js'
 import { createComponentService, type ComponentsApi, type RemoteRegistration } from './services/components.js'
 import type { ServiceContext } from './services/context.js'
+import { resolveSecretKey } from './services/secret-key.js'
 import { createExecutionService, type ExecutionsApi } from './services/executions.js'
 import { createFinishedCache } from './services/finished.js'
 import { createRetention, type RetentionOptions } from './services/retention.js'
@@ -50,6 +51,8 @@ export type HarmoniaOptions = BuiltinOptions & {
   maxConcurrentTasks?: number
   /** Tasks per workflow (default 10,000). */
   maxTasks?: number
+  /** The key component secrets are stored under (base64, 32 bytes; default HARMONIA_SECRET_KEY, a PGlite data-folder key). */
+  secretKey?: string
   /** Steps one expression evaluation may take (default HARMONIA_EXPRESSION_BUDGET, else 500,000); process-wide. */
   expressionBudget?: number
   /**
@@ -86,6 +89,8 @@ export type Harmonia = WorkflowsApi &
     registerComponent(name: string | RemoteRegistration, actions?: Component): void
     /** Deletes finished executions that ended more than `olderThanSeconds` ago (what `retention` does periodically). */
     purgeExecutions(query: { olderThanSeconds: number }): Promise<number>
+    /** Seals every stored component secret under a new key (base64, 32 bytes); returns how many. */
+    rotateSecrets(key: string): Promise<number>
     /** Resolves once every transition recorded so far is committed (and its events published). */
     flush(): Promise<void>
     /** Stops every actor and closes the store. Unfinished executions stay as they are stored. */
@@ -140,7 +145,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
   let closed = false
   const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
   const ctx: ServiceContext = { store, supervisor, logger, nodeId, now, closed: () => closed }
-  const components = createComponentService(ctx, registry, { strict })
+  const components = createComponentService(ctx, registry, { strict, keyring: resolveSecretKey(options.secretKey, store) })
   const parseOptions = { maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS, components: components.catalog }
   const workflows = createWorkflowService(ctx, async (body) => {
     const definition = parseWorkflowDefinition(body, parseOptions)
@@ -172,6 +177,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
       return records.length
     },
     registerComponent: components.registerComponent,
+    rotateSecrets: components.rotateSecrets,
     purgeExecutions: retention.purgeExecutions,
     flush: () => supervisor.flushed(),
     async close() {

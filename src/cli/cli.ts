@@ -4,12 +4,13 @@ import { getHarmoniaClient, HarmoniaApiError, DEFAULT_URL, type HarmoniaClient }
 import { GLOBAL_OPTIONS, type Command, type Options, type Values } from './command.js'
 import { executionCommands } from './commands/executions.js'
 import { runCommand } from './commands/run.js'
+import { secretsRotateCommand } from './commands/secrets.js'
 import { serveCommand } from './commands/serve.js'
 import { workflowCommands } from './commands/workflows.js'
 import { createStyle } from './format.js'
 import { EXIT, UsageError, type Io } from './io.js'
 
-export const COMMANDS: Command[] = [serveCommand, ...workflowCommands, runCommand, ...executionCommands]
+export const COMMANDS: Command[] = [serveCommand, ...workflowCommands, runCommand, ...executionCommands, secretsRotateCommand]
 
 const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options ?? {})) as Options
 

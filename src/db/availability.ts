@@ -68,6 +68,7 @@ function guardAll<T extends Record<string, (...args: never[]) => Promise<unknown
 export function withAvailability(store: Store): Store {
   return {
     kind: store.kind,
+    ...(store.location === undefined ? {} : { location: store.location }),
     workflows: guardAll(store.workflows),
     templates: guardAll(store.templates),
     executions: guardAll(store.executions),

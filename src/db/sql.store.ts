@@ -21,6 +21,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
   const { db } = database
   return withAvailability({
     kind: database.kind,
+    location: database.location,
     workflows: workflowQueries(db),
     templates: templateQueries(db),
     executions: executionQueries(db),

@@ -108,6 +108,8 @@ export type StorePage<T> = { items: T[]; total: number }
 export type Store = {
   /** `memory` or `pglite` or `postgres`. */
   readonly kind: string
+  /** Where the data is: a PGlite data folder, `memory://`, or the Postgres URL without its password. */
+  readonly location?: string
   workflows: {
     insert(record: WorkflowRecord): Promise<void>
     latest(workflowId: string): Promise<WorkflowRecord | undefined>

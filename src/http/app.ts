@@ -3,6 +3,7 @@ import type { UpgradeWebSocket } from 'hono/ws'
 import type { Harmonia } from '../harmonia.js'
 import { auditTrail } from './audit.js'
 import { authenticate } from './auth.js'
+import { rateLimiter, type RateLimit } from './rate-limit.js'
 import { parseTokens } from './roles.js'
 import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js'
 import { openApiDocument, docsPage } from './openapi.js'
@@ -22,6 +23,8 @@ import type { Logger } from '../logger.js'
 
 export type AppOptions = {
   harmonia: Harmonia
+  /** Requests per client and window (HARMONIA_RATE_LIMIT); none → no limit. */
+  rateLimit?: RateLimit
   /** Bearer tokens, each `role:token` or a bare token (admin); none → no auth. */
   tokens?: readonly string[]
   limits?: Partial<BodyLimits>
@@ -71,6 +74,7 @@ export function createApp(options: AppOptions) {
   app.notFound(routeNotFound(app))
   app.use('*', auditTrail(harmonia, options.logger))
   app.use('*', authenticate(parseTokens(options.tokens ?? [])))
+  if (options.rateLimit) app.use('*', rateLimiter(options.rateLimit))
 
   app.get('/health', (c) => {
     const hermes = options.hermes?.()

@@ -6,6 +6,7 @@ import { WebSocketServer } from 'ws'
 import { createLogger, type Logger } from '../logger.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../harmonia.js'
 import { createApp } from './app.js'
+import { rateLimitFromEnv, type RateLimit } from './rate-limit.js'
 import { tokenEntriesFromEnv } from './roles.js'
 import { startHermes, type Hermes } from './hermes.js'
 
@@ -18,6 +19,8 @@ export type ServerOptions = {
   /** Default HARMONIA_PORT, PORT, else 8007; 0 picks a free port. */
   port?: number
   hostname?: string
+  /** Requests per client and window (default HARMONIA_RATE_LIMIT, off when unset). */
+  rateLimit?: RateLimit
   /** Bearer tokens, `role:token` or bare (default: HARMONIA_API_TOKENS, comma-separated, and HARMONIA_API_TOKENS_FILE). */
   tokens?: string[]
   /** Body limit in bytes (default 1 MiB, or HARMONIA_BODY_LIMIT). */
@@ -52,6 +55,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // HARMONIA_INSPECT=ws://host:port attaches the Stately inspector to every execution and task actor.
   const inspector = process.env.HARMONIA_INSPECT ? createWebSocketInspector({ url: process.env.HARMONIA_INSPECT }) : undefined
   const retention = retentionFromEnv()
+  const rateLimit = options.rateLimit ?? rateLimitFromEnv()
   const hermesUrl = options.hermesUrl ?? process.env.HERMES_URL
   let listening = 0
   const host = options.hostname && options.hostname !== '0.0.0.0' ? options.hostname : '127.0.0.1'
@@ -75,6 +79,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   const app = createApp({
     harmonia,
     tokens: options.tokens ?? envTokens(),
+    ...(rateLimit ? { rateLimit } : {}),
     limits: { maxBytes: options.bodyLimit ?? Number(process.env.HARMONIA_BODY_LIMIT ?? 1024 * 1024) },
     logger,
     upgradeWebSocket,

@@ -9,6 +9,8 @@ import type { ComponentDescription, ComponentHealth, RemoteComponentRecord } fro
 import type { WorkflowDefinition } from '../model/definition.js'
 import { parseWith } from '../model/parse.js'
 import { iso, type ServiceContext } from './context.js'
+import { createComponentSecrets } from './component-secrets.js'
+import type { SecretKeyring } from './secret-key.js'
 
 /** A remote component registered by embedding code (not stored: the code registers it again at each start). */
 export type RemoteRegistration = Partial<Omit<RemoteComponentRecord, 'created_at' | 'updated_at'>> & { name: string; url: string }
@@ -57,8 +59,14 @@ const SOURCE_NAMES: Record<ComponentEntry['source'], string> = {
 }
 
 /** Components: every source listed, API components stored and registered, health probes, create-time checks. */
-export function createComponentService(ctx: ServiceContext, registry: ComponentRegistry, options: { strict: boolean }) {
+export function createComponentService(
+  ctx: ServiceContext,
+  registry: ComponentRegistry,
+  options: { strict: boolean; keyring: SecretKeyring },
+) {
   const bootedAt = iso(ctx.now())
+
+  const secrets = createComponentSecrets(options.keyring)
 
   function known(name: string): ComponentEntry {
     const entry = registry.get(name)
@@ -79,7 +87,7 @@ export function createComponentService(ctx: ServiceContext, registry: ComponentR
       created_at: previous?.created_at ?? at,
       updated_at: at,
     }
-    await ctx.store.components.put(record)
+    await ctx.store.components.put({ ...record, secret: secrets.seal(record.secret) })
     registry.setRemote(record, 'api')
     return describe(known(record.name), registry, bootedAt)
   }
@@ -102,11 +110,14 @@ export function createComponentService(ctx: ServiceContext, registry: ComponentR
         if (entry.kind === 'alias') registry.alias(entry.name, entry.type)
         else registry.setRemote({ ...entry, created_at: bootedAt, updated_at: bootedAt }, 'config')
       }
-      for (const record of await ctx.store.components.list()) {
+      for (const stored of await ctx.store.components.list()) {
+        const record = secrets.unseal(stored)
         if (registry.get(record.name)) ctx.logger.warn('a stored component is shadowed by another source', { component: record.name })
         else registry.setRemote(record, 'api')
       }
     },
+    /** Seals every stored secret again under `key` (base64); from then on it is the key. Returns how many. */
+    rotateSecrets: (key: string): Promise<number> => secrets.rotate(ctx.store, key),
     /** After validation: the components only Hermes may know are looked up (422 unknown, 503 Hermes down). */
     async verifyDeferred(definition: WorkflowDefinition): Promise<void> {
       const hermes = registry.hermes

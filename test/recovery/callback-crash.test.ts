@@ -7,6 +7,9 @@ import { until } from '../support/async.js'
 import { drivers, type EmptyDatabase } from '../support/db.js'
 import { cleanEnv, freePort, request, startNode, stop, stopAll, type Child } from '../support/processes.js'
 
+/** The key the children store component secrets under (the same across the restart). */
+const SECRET_KEY = randomBytes(32).toString('base64')
+
 /**
  * 202 + callback across a SIGKILL (API.md "The call", "Callbacks"), with real processes on 127.0.0.1, on PGlite and on
  * Postgres: a component written here answers every call with 202 and records it; Harmonia runs as a child process
@@ -96,6 +99,8 @@ for (const driver of drivers) {
         cleanEnv({
           HARMONIA_PORT: String(port),
           HARMONIA_LOG_LEVEL: 'debug',
+          // Component secrets are stored encrypted; on Postgres the key must be given (PGlite keeps one in its folder).
+          HARMONIA_SECRET_KEY: SECRET_KEY,
           ...(driver.name === 'pglite' ? { HARMONIA_DATA_DIR: database.location } : { DATABASE_URL: database.location }),
         }),
       )
