@@ -9,6 +9,7 @@ import { createComponentRegistry } from '../../src/components/registry.js'
 import { TerminalTaskError, toTaskFailure } from '../../src/errors.js'
 import { createLogger } from '../../src/logger.js'
 import { until } from '../support/async.js'
+import { isGone } from '../support/process.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'harmonia-shell-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -41,20 +42,6 @@ const failureOf = (input: unknown, options?: Parameters<typeof run>[1]) =>
     (error: unknown) => error,
   )
 
-/**
- * Whether `pid` has died. A zombie counts as dead: it runs nothing, and where PID 1 does not reap orphans (this
- * sandbox, Node as PID 1 in a container) an orphan's zombie stays forever and `kill(pid, 0)` still finds it.
- */
-function isGone(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return true
-    throw error
-  }
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  return /^[ZX]/.test(stat.slice(stat.lastIndexOf(')') + 2))
-}
 const pidIn = (file: string) => Number(readFileSync(file, 'utf8').trim())
 /** A shell that starts a `sleep 60` grandchild, writes its pid to `file` and waits for it. */
 const withGrandchild = (file: string, prelude = '') => `${prelude}sleep 60 & echo $! > '${file}'; wait`
