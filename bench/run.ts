@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: prints figures, never fails. In-process engine throughput on noop tasks, against the CPU floor of a
  * plain Promise DAG runner, with peak RSS. Set BENCH_CONCURRENCY to change max_concurrency (default 10, the
- * workflow default).
+ * workflow default). Then remote components (remote.ts), durable figures (durable.ts) and HTTP figures (http.ts).
  */
 import { performance } from 'node:perf_hooks'
 import { createHarmonia } from '../src/index.js'
@@ -62,6 +62,10 @@ const w10k = await best(1, () => engineRun(fanOut(10_000), wide))
 console.log(`fan-out of 10,000 at max_concurrency ${wide}: ${rate(10_000, w10k).toLocaleString('en')} tasks/s`)
 clearInterval(sampler)
 console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`)
+
+console.log('')
+const { remoteBench } = await import('./remote.js')
+await remoteBench()
 
 console.log('')
 const { durableBench } = await import('./durable.js')
