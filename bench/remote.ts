@@ -8,8 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { performance } from 'node:perf_hooks'
-import { createHarmonia } from '../src/index.js'
-import { fanOut, quietLogger, type Shape } from './shapes.js'
+import type { Harmonia } from '../src/index.js'
+import { best, engineRun, fanOut } from './shapes.js'
 
 const TASKS = 1_000
 const CONCURRENCY = 50
@@ -37,22 +37,6 @@ async function startComponent(): Promise<{ url: string; child: ChildProcess }> {
   return { url: `http://127.0.0.1:${Number(chunk.toString().trim())}`, child }
 }
 
-async function run(shape: Shape, url?: string): Promise<number> {
-  const harmonia = await createHarmonia({ database: 'memory:store', logger: quietLogger })
-  try {
-    if (url) harmonia.registerComponent({ name: 'remote', url, secret: 'bench-secret' })
-    const workflow = await harmonia.createWorkflow({ name: 'remote-bench', tasks: shape, max_concurrency: CONCURRENCY })
-    const t0 = performance.now()
-    const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
-    const done = await harmonia.waitForExecution(execution_id)
-    const ms = performance.now() - t0
-    if (done.status !== 'completed') throw new Error(`bench execution ended ${done.status}`)
-    return ms
-  } finally {
-    await harmonia.close()
-  }
-}
-
 /** The floor: 1,000 plain fetch POSTs to the same component, 50 in flight, each body read. */
 async function fetchFloor(url: string): Promise<number> {
   const t0 = performance.now()
@@ -72,14 +56,6 @@ async function fetchFloor(url: string): Promise<number> {
   return performance.now() - t0
 }
 
-/** Best of three after a warm-up (the least disturbed run on a shared machine). */
-async function best(fn: () => Promise<number>): Promise<number> {
-  await fn()
-  let min = Infinity
-  for (let i = 0; i < 3; i++) min = Math.min(min, await fn())
-  return min
-}
-
 const rate = (ms: number) => Math.round((TASKS / ms) * 1000).toLocaleString('en')
 
 export async function remoteBench(): Promise<void> {
@@ -87,9 +63,11 @@ export async function remoteBench(): Promise<void> {
   try {
     component = await startComponent()
     const remoteShape = fanOut(TASKS).map((task) => ({ ...task, component: 'remote' }))
-    const remoteMs = await best(() => run(remoteShape, component!.url))
-    const localMs = await best(() => run(fanOut(TASKS)))
-    const floorMs = await best(() => fetchFloor(component!.url))
+    const { url } = component
+    const register = (harmonia: Harmonia) => harmonia.registerComponent({ name: 'remote', url, secret: 'bench-secret' })
+    const remoteMs = await best(3, () => engineRun(remoteShape, CONCURRENCY, register))
+    const localMs = await best(3, () => engineRun(fanOut(TASKS), CONCURRENCY))
+    const floorMs = await best(3, () => fetchFloor(url))
     console.log(
       `remote components (fan-out of ${TASKS.toLocaleString('en')} in one execution, max_concurrency ${CONCURRENCY}, memory store, ` +
         `signed calls to a keep-alive node:http component in a child process):`,

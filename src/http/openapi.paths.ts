@@ -53,6 +53,11 @@ const componentLookup = [401, 404, 503]
 /** A callback: 401 for a wrong or stale signature, 409 when the task is not waiting for that component. */
 const callback = [400, 401, 404, 409, 413, 415, 422]
 
+/** A callback route (API.md "Callbacks"): answers CallbackAnswer. */
+const callbackPath = (summary: string, body: RequestBodyName) => ({
+  post: op('callbacks', { summary, params: [id('id'), named('task_id')], body, ok: [200, ref('CallbackAnswer')], errors: callback }),
+})
+
 /** The REST routes, relative to /api (each is also mounted under /api/v1). */
 function apiPaths(): Record<string, Record<string, unknown>> {
   return {
@@ -116,24 +121,14 @@ function apiPaths(): Record<string, Record<string, unknown>> {
     '/executions/{id}/history': {
       get: op('executions', { summary: 'Events, checkpoints and metrics', params: [id('id')], ok: [200, ref('ExecutionHistory')] }),
     },
-    '/executions/{id}/tasks/{task_id}/complete': {
-      post: op('callbacks', {
-        summary: 'A component completes the task attempt it answered 202 for (signed, or with a bearer token)',
-        params: [id('id'), named('task_id')],
-        body: 'CompleteTask',
-        ok: [200, ref('CallbackAnswer')],
-        errors: callback,
-      }),
-    },
-    '/executions/{id}/tasks/{task_id}/fail': {
-      post: op('callbacks', {
-        summary: 'A component fails the task attempt it answered 202 for (retried per the task policy unless retryable is false)',
-        params: [id('id'), named('task_id')],
-        body: 'FailTask',
-        ok: [200, ref('CallbackAnswer')],
-        errors: callback,
-      }),
-    },
+    '/executions/{id}/tasks/{task_id}/complete': callbackPath(
+      'A component completes the task attempt it answered 202 for (signed, or with a bearer token)',
+      'CompleteTask',
+    ),
+    '/executions/{id}/tasks/{task_id}/fail': callbackPath(
+      'A component fails the task attempt it answered 202 for (retried per the task policy unless retryable is false)',
+      'FailTask',
+    ),
     '/components': {
       post: op('components', {
         summary: 'Register a remote component',
