@@ -1,46 +1,19 @@
 /**
  * `npm run bench`: prints figures, never fails. In-process engine throughput on noop tasks, against the CPU floor of a
  * plain Promise DAG runner, with peak RSS. Set BENCH_CONCURRENCY to change max_concurrency (default 10, the
- * workflow default).
+ * workflow default). Then remote components (remote.ts), durable figures (durable.ts) and HTTP figures (http.ts).
  */
 import { performance } from 'node:perf_hooks'
-import { createHarmonia } from '../src/index.js'
-import { chain, fanOut, plainRun, quietLogger, type Shape } from './shapes.js'
+import { best, chain, engineRun, fanOut, plainRun, type Shape } from './shapes.js'
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10)
 let peakRss = process.memoryUsage().rss
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20)
 
-async function engineRun(shape: Shape, maxConcurrency: number): Promise<number> {
-  const harmonia = await createHarmonia({
-    database: 'memory:store',
-    logger: quietLogger,
-  })
-  try {
-    const workflow = await harmonia.createWorkflow({ name: 'bench', tasks: shape, max_concurrency: maxConcurrency })
-    const t0 = performance.now()
-    const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
-    const done = await harmonia.waitForExecution(execution_id)
-    const ms = performance.now() - t0
-    if (done.status !== 'completed') throw new Error(`bench execution ended ${done.status}`)
-    return ms
-  } finally {
-    await harmonia.close()
-  }
-}
-
 async function plain(shape: Shape, limit: number): Promise<number> {
   const t0 = performance.now()
   await plainRun(shape, limit)
   return performance.now() - t0
-}
-
-/** Best of `runs` (after one warm-up): the least disturbed measurement on a shared 2-core machine. */
-async function best(runs: number, fn: () => Promise<number>): Promise<number> {
-  await fn()
-  let min = Infinity
-  for (let i = 0; i < runs; i++) min = Math.min(min, await fn())
-  return min
 }
 
 const rate = (n: number, ms: number) => Math.round((n / ms) * 1000)
@@ -62,6 +35,10 @@ const w10k = await best(1, () => engineRun(fanOut(10_000), wide))
 console.log(`fan-out of 10,000 at max_concurrency ${wide}: ${rate(10_000, w10k).toLocaleString('en')} tasks/s`)
 clearInterval(sampler)
 console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`)
+
+console.log('')
+const { remoteBench } = await import('./remote.js')
+await remoteBench()
 
 console.log('')
 const { durableBench } = await import('./durable.js')

@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks'
+import { createHarmonia, type Harmonia } from '../src/index.js'
 import type { Logger } from '../src/logger.js'
 
 /** A logger that drops everything: benchmarks measure the engine, not its log lines. */
@@ -57,4 +59,32 @@ export async function plainRun(shape: Shape, limit: number, handler: () => unkno
     }
     pump()
   })
+}
+
+/**
+ * Milliseconds from start to completion of one execution of `shape` on a fresh engine on the memory store; `setup`
+ * registers what the shape needs first.
+ */
+export async function engineRun(shape: Shape, maxConcurrency: number, setup?: (harmonia: Harmonia) => void): Promise<number> {
+  const harmonia = await createHarmonia({ database: 'memory:store', logger: quietLogger })
+  try {
+    setup?.(harmonia)
+    const workflow = await harmonia.createWorkflow({ name: 'bench', tasks: shape, max_concurrency: maxConcurrency })
+    const t0 = performance.now()
+    const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
+    const done = await harmonia.waitForExecution(execution_id)
+    const ms = performance.now() - t0
+    if (done.status !== 'completed') throw new Error(`bench execution ended ${done.status}`)
+    return ms
+  } finally {
+    await harmonia.close()
+  }
+}
+
+/** Best of `runs` (after one warm-up): the least disturbed measurement on a shared 2-core machine. */
+export async function best(runs: number, fn: () => Promise<number>): Promise<number> {
+  await fn()
+  let min = Infinity
+  for (let i = 0; i < runs; i++) min = Math.min(min, await fn())
+  return min
 }

@@ -1,7 +1,10 @@
 /**
  * The seed's "Basic Workflow Creation and Execution" with the TypeScript client: a two-task workflow where task2
  * (prometheus.analyze_results) reads task1's (ergon.execute_command) result, executed and followed to its end.
- * Needs a server with `ergon` and `prometheus` registered: `npx tsx examples/serve.ts`.
+ * Needs a server with `ergon` and `prometheus` registered: `npx tsx examples/serve.ts` (in-process handlers), or
+ * `npm start` with the real components (README "Run the seed's basic example against npm start"):
+ *   PROMETHEUS_SECRET=s node examples/components/prometheus.mjs &
+ *   HARMONIA_CONFIG=examples/tekton.yaml HARMONIA_ENABLE_SHELL=1 PROMETHEUS_SECRET=s npm start
  *   HARMONIA_URL=http://127.0.0.1:8007 npx tsx examples/client-basic.ts
  */
 import { getHarmoniaClient, type Execution, type Workflow } from '../src/client/index.js'

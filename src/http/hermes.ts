@@ -34,11 +34,15 @@ export function startHermes(options: HermesOptions) {
   let stopped = false
   let delay = 1000
 
+  /** A POST to Hermes: a JSON body when there is one (unregister has none: its id is in the query string). */
   const post = (path: string, body: unknown, token?: string) =>
     fetch(`${base}${path}`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { 'X-Authentication-Token': token } : {}) },
-      body: JSON.stringify(body),
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(token ? { 'X-Authentication-Token': token } : {}),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       signal: AbortSignal.timeout(5000),
     })
 
@@ -97,7 +101,12 @@ export function startHermes(options: HermesOptions) {
       stopped = true
       if (timer) clearTimeout(timer)
       if (!state.registered) return
-      await post('/api/unregister', { component_id: state.componentId }, state.token ?? undefined).catch(() => undefined)
+      // API.md: `POST /api/unregister?component_id=<componentId>` with the token header.
+      const query = state.componentId === null ? '' : `?component_id=${encodeURIComponent(state.componentId)}`
+      await post(`/api/unregister${query}`, undefined, state.token ?? undefined).then(
+        (response) => response.body?.cancel(),
+        () => undefined,
+      )
       state.registered = false
     },
   }

@@ -5,6 +5,7 @@
 import { toJsonSchema } from '@valibot/to-json-schema'
 import type { CustomSchema, GenericSchema } from 'valibot'
 import { isPlainObject } from '../json.js'
+import { COMPONENT_SOURCES } from '../model/components.js'
 import { EVENT_TYPES } from '../model/events.js'
 import { EXECUTION_STATUSES, TASK_STATUSES } from '../model/status.js'
 import { REQUEST_BODIES } from './schemas.js'
@@ -140,6 +141,43 @@ export function componentSchemas(): Record<string, unknown> {
         task_statuses: { type: 'object' },
         completed_tasks: { type: 'array', items: { type: 'string' } },
         state_data: { type: 'object' },
+      },
+    },
+    Component: {
+      type: 'object',
+      required: ['name', 'url', 'actions', 'source', 'has_secret'],
+      properties: {
+        name: { type: 'string' },
+        url: { type: ['string', 'null'], description: 'Base URL of a remote component (actions at {url}/api/actions/{action})' },
+        actions: { type: ['array', 'null'], items: { type: 'string' }, description: 'null: any action' },
+        description: { type: 'string' },
+        timeout: { type: ['number', 'null'], description: 'Seconds one call may take' },
+        metadata: { type: 'object' },
+        source: { type: 'string', enum: [...COMPONENT_SOURCES] },
+        has_secret: { type: 'boolean', description: 'The secret itself is never returned' },
+        enabled: { type: 'boolean', description: 'False for a built-in the operator has not enabled' },
+        created_at: time,
+        updated_at: time,
+      },
+    },
+    ComponentHealth: {
+      type: 'object',
+      required: ['name', 'healthy'],
+      properties: {
+        name: { type: 'string' },
+        healthy: { type: 'boolean' },
+        status_code: { type: 'integer' },
+        latency_ms: { type: 'integer' },
+        error: { type: 'string' },
+      },
+    },
+    CallbackAnswer: {
+      type: 'object',
+      required: ['accepted', 'task_id', 'status'],
+      properties: {
+        accepted: { type: 'boolean', const: true },
+        task_id: { type: 'string' },
+        status: { type: 'string', enum: [...TASK_STATUSES] },
       },
     },
     Problem: {

@@ -5,6 +5,8 @@ import type { RequestBodyName } from './schemas.js'
 
 const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } })
 const id = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string', format: 'uuid' } })
+/** A path parameter that is a name, not a UUID (a component name, a task id). */
+const named = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } })
 const query = (name: string, schema: Record<string, unknown>) => ({ name, in: 'query', schema })
 const limit = query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 50 })
 const offset = query('offset', { type: 'integer', minimum: 0, default: 0 })
@@ -42,12 +44,25 @@ const open = { security: [] }
 const create = [400, 401, 413, 415, 422]
 const list = [401, 422]
 const command = [401, 404, 409]
+/** A workflow body naming a component only Hermes may know: 503 while Hermes cannot be reached. */
+const workflowBody = [...create, 503]
+/** A component body: 409 when another source holds the name. */
+const componentBody = [400, 401, 409, 413, 415, 422]
+/** A component looked up by name: 503 when only Hermes could know it and Hermes cannot be reached. */
+const componentLookup = [401, 404, 503]
+/** A callback: 401 for a wrong or stale signature, 409 when the task is not waiting for that component. */
+const callback = [400, 401, 404, 409, 413, 415, 422]
+
+/** A callback route (API.md "Callbacks"): answers CallbackAnswer. */
+const callbackPath = (summary: string, body: RequestBodyName) => ({
+  post: op('callbacks', { summary, params: [id('id'), named('task_id')], body, ok: [200, ref('CallbackAnswer')], errors: callback }),
+})
 
 /** The REST routes, relative to /api (each is also mounted under /api/v1). */
 function apiPaths(): Record<string, Record<string, unknown>> {
   return {
     '/workflows': {
-      post: op('workflows', { summary: 'Create a workflow', body: 'WorkflowDefinition', ok: [201, ref('Workflow')], errors: create }),
+      post: op('workflows', { summary: 'Create a workflow', body: 'WorkflowDefinition', ok: [201, ref('Workflow')], errors: workflowBody }),
       get: op('workflows', { summary: 'List workflows', params: listParams, ok: [200, page('Workflow')], errors: list }),
     },
     '/workflows/{id}': {
@@ -61,6 +76,7 @@ function apiPaths(): Record<string, Record<string, unknown>> {
         params: [id('id')],
         body: 'WorkflowDefinition',
         ok: [200, ref('Workflow')],
+        errors: [...workflowBody, 404],
       }),
       delete: op('workflows', { summary: 'Delete a workflow', params: [id('id')], ok: [204, null], errors: command }),
     },
@@ -104,6 +120,56 @@ function apiPaths(): Record<string, Record<string, unknown>> {
     },
     '/executions/{id}/history': {
       get: op('executions', { summary: 'Events, checkpoints and metrics', params: [id('id')], ok: [200, ref('ExecutionHistory')] }),
+    },
+    '/executions/{id}/tasks/{task_id}/complete': callbackPath(
+      'A component completes the task attempt it answered 202 for (signed, or with a bearer token)',
+      'CompleteTask',
+    ),
+    '/executions/{id}/tasks/{task_id}/fail': callbackPath(
+      'A component fails the task attempt it answered 202 for (retried per the task policy unless retryable is false)',
+      'FailTask',
+    ),
+    '/components': {
+      post: op('components', {
+        summary: 'Register a remote component',
+        body: 'CreateComponent',
+        ok: [201, ref('Component')],
+        errors: componentBody,
+      }),
+      get: op('components', {
+        summary: 'List the components of every source, built-ins included',
+        ok: [200, { type: 'array', items: ref('Component') }],
+        errors: [401],
+      }),
+    },
+    '/components/{name}': {
+      get: op('components', {
+        summary: 'Get a component (asking Hermes for a name no other source knows)',
+        params: [named('name')],
+        ok: [200, ref('Component')],
+        errors: componentLookup,
+      }),
+      put: op('components', {
+        summary: 'Replace (or create) a component registered through the API',
+        params: [named('name')],
+        body: 'ReplaceComponent',
+        ok: [200, ref('Component')],
+        errors: componentBody,
+      }),
+      delete: op('components', {
+        summary: 'Delete a component registered through the API (built-ins and config entries: 409)',
+        params: [named('name')],
+        ok: [204, null],
+        errors: command,
+      }),
+    },
+    '/components/{name}/health': {
+      get: op('components', {
+        summary: 'Probe GET {url}/health of a component (healthy or not, always 200)',
+        params: [named('name')],
+        ok: [200, ref('ComponentHealth')],
+        errors: componentLookup,
+      }),
     },
     '/templates': {
       post: op('templates', { summary: 'Create a template', body: 'CreateTemplate', ok: [201, ref('Template')], errors: create }),

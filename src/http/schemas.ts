@@ -1,10 +1,11 @@
 /**
  * Every request body the HTTP API takes, as valibot schemas, in one place: the routes parse with them and openapi.ts
- * documents them, so no body shape is written twice. The workflow and template bodies are the model's (the facade
- * parses those itself); the rest belong to the HTTP edge and are declared here.
+ * documents them, so no body shape is written twice. The workflow, template, component and callback bodies are the
+ * model's (the facade parses those itself); the rest belong to the HTTP edge and are declared here.
  */
 import * as v from 'valibot'
 import { isPlainObject } from '../json.js'
+import { CompleteTaskSchema, CreateComponentSchema, FailTaskSchema, ReplaceComponentSchema } from '../model/component.schema.js'
 import { InstantiateBodySchema, TemplateBodySchema } from '../model/template.js'
 import { objectRecord, WorkflowDefinitionSchema } from '../model/workflow.schema.js'
 
@@ -32,6 +33,10 @@ export const REQUEST_BODIES = {
   InstantiateTemplate: InstantiateBodySchema,
   SaveState: SaveStateBody,
   CreateCheckpoint: CheckpointBody,
+  CreateComponent: CreateComponentSchema,
+  ReplaceComponent: ReplaceComponentSchema,
+  CompleteTask: CompleteTaskSchema,
+  FailTask: FailTaskSchema,
 } as const
 
 export type RequestBodyName = keyof typeof REQUEST_BODIES

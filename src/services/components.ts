@@ -51,6 +51,24 @@ function describe(entry: ComponentEntry, registry: ComponentRegistry, bootedAt: 
   }
 }
 
+/**
+ * A remote component's record from what the API or embedding code gave, field by field: a field left out or given as
+ * undefined (`secret: process.env.X` when X is unset) takes its default instead of overriding it.
+ */
+function remoteRecord(fields: RemoteRegistration, at: string, createdAt = at): RemoteComponentRecord {
+  return {
+    name: fields.name,
+    url: fields.url,
+    actions: fields.actions ?? null,
+    secret: fields.secret ?? null,
+    timeout: fields.timeout ?? null,
+    description: fields.description ?? '',
+    metadata: fields.metadata ?? {},
+    created_at: createdAt,
+    updated_at: at,
+  }
+}
+
 const SOURCE_NAMES: Record<ComponentEntry['source'], string> = {
   builtin: 'a built-in',
   embedded: 'registered by embedding code',
@@ -75,18 +93,7 @@ export function createComponentService(
   }
 
   async function store(body: ComponentBody, previous?: RemoteComponentRecord): Promise<ComponentDescription> {
-    const at = iso(ctx.now())
-    const record: RemoteComponentRecord = {
-      name: body.name,
-      url: body.url,
-      actions: body.actions ?? null,
-      secret: body.secret ?? null,
-      timeout: body.timeout ?? null,
-      description: body.description,
-      metadata: body.metadata,
-      created_at: previous?.created_at ?? at,
-      updated_at: at,
-    }
+    const record = remoteRecord(body, iso(ctx.now()), previous?.created_at)
     await ctx.store.components.put({ ...record, secret: secrets.seal(record.secret) })
     registry.setRemote(record, 'api')
     return describe(known(record.name), registry, bootedAt)
@@ -139,9 +146,7 @@ export function createComponentService(
     /** In-process actions (`(name, actions)`) or a remote component reached over HTTP (`{ name, url, … }`). */
     registerComponent: (name: string | RemoteRegistration, actions?: Component): void => {
       if (typeof name === 'string') return registry.register(name, actions ?? {})
-      const at = iso(ctx.now())
-      const remote = { actions: null, secret: null, timeout: null, description: '', metadata: {}, ...name, created_at: at, updated_at: at }
-      registry.setRemote(remote, 'embedded')
+      registry.setRemote(remoteRecord(name, iso(ctx.now())), 'embedded')
     },
     api: {
       /** Every component of every source, built-ins included (API components in name order after the others). */

@@ -39,10 +39,11 @@ it('registers with Hermes at start, reports it in /health and unregisters on shu
   } finally {
     await server.close()
   }
-  // API.md puts component_id in the query string; src/http/hermes.ts sends it in the body, so the stand-in refuses it
-  // (400) and this checks only what is sent.
-  const unregister = hermes.requestsTo('/api/unregister')[0]
-  expect(unregister).toMatchObject({ method: 'POST', body: { component_id: 'c-1' }, token: 'tok-1' })
+  // API.md: `POST {HERMES_URL}/api/unregister?component_id=<componentId>` with the token header; the stand-in accepts it.
+  expect(hermes.requestsTo('/api/unregister')).toEqual([
+    { method: 'POST', path: '/api/unregister', query: { component_id: 'c-1' }, body: null, token: 'tok-1', status: 200 },
+  ])
+  expect(hermes.registrations.size).toBe(0)
   await hermes.stop()
 })
 
@@ -67,21 +68,37 @@ it('Hermes being down never stops Harmonia: /health says registered false', asyn
   }
 })
 
-it('heartbeats with the token Hermes gave, and registers again when Hermes no longer knows it', async () => {
+it('heartbeats with the token Hermes gave, and registers again after Hermes restarts and forgets it', async () => {
   const hermes = await startHermesStandIn()
   const registration = startHermes({ url: hermes.url, port: 1, version: '0', logger: createLogger({ level: 'silent' }), heartbeatMs: 5 })
+  const heartbeatsWith = (token: string) => hermes.requestsTo('/api/heartbeat').filter((r) => r.token === token)
   try {
-    await until(() => hermes.requestsTo('/api/heartbeat').length > 0, 'a heartbeat')
-    expect(hermes.requestsTo('/api/heartbeat')[0]).toMatchObject({
+    await until(() => heartbeatsWith('tok-1').length > 0, 'a heartbeat')
+    expect(heartbeatsWith('tok-1')[0]).toMatchObject({
       method: 'POST',
-      token: 'tok-1',
+      status: 200,
       body: { component_id: 'c-1', status: { health: 'healthy' } },
     })
-    // Hermes restarted and lost its registrations: the next heartbeat gets 401 and Harmonia registers again.
+
+    // Hermes restarted between two heartbeats and lost its registrations: the next heartbeat gets 401, and Harmonia
+    // registers again and heartbeats with the new token.
     hermes.registrations.clear()
-    await until(() => hermes.requestsTo('/api/register').length === 2, 'a second registration')
-    await until(() => hermes.requestsTo('/api/heartbeat').some((r) => r.token === 'tok-2'), 'a heartbeat with the new token')
+    await until(() => heartbeatsWith('tok-2').length > 0, 'a heartbeat with the second token')
+    const afterForget = hermes.requests.slice(hermes.requests.findIndex((r) => r.path === '/api/heartbeat' && r.status === 401))
+    expect(afterForget.slice(0, 3).map((r) => `${r.path} ${r.token ?? '-'} ${r.status}`)).toEqual([
+      '/api/heartbeat tok-1 401',
+      '/api/register - 200',
+      '/api/heartbeat tok-2 200',
+    ])
+
+    // Hermes goes down (heartbeats fail: not registered) and comes back having forgotten everything: registered again.
+    await hermes.stop()
+    await until(() => !registration.registered, 'registered false while Hermes is down')
+    hermes.registrations.clear()
+    await hermes.start()
+    await until(() => heartbeatsWith('tok-3').some((r) => r.status === 200), 'a heartbeat with the third token')
     expect(registration.registered).toBe(true)
+    expect(hermes.requestsTo('/api/register')).toHaveLength(3)
   } finally {
     await registration.stop()
     await hermes.stop()

@@ -61,6 +61,11 @@ describe('405 Method Not Allowed', () => {
     ['POST', '/events/executions', 'GET, HEAD'],
     ['DELETE', `/events/executions/${ID}`, 'GET, HEAD'],
     ['POST', `/ws/executions/${ID}`, 'GET, HEAD'],
+    ['DELETE', '/api/components', 'GET, HEAD, POST'],
+    ['POST', '/api/components/sophia', 'GET, HEAD, PUT, DELETE'],
+    ['PUT', '/api/v1/components/sophia/health', 'GET, HEAD'],
+    ['GET', `/api/executions/${ID}/tasks/t1/complete`, 'POST'],
+    ['PUT', `/api/v1/executions/${ID}/tasks/t1/fail`, 'POST'],
   ]
   it.each(rows)('%s %s → 405, Allow: %s', async (method, path, allow) => {
     await expect405(method, path, allow)

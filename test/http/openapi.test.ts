@@ -32,6 +32,15 @@ const API_ROUTES = [
   'GET /checkpoints',
   'GET /checkpoints/{id}',
   'POST /checkpoints/{id}/restore',
+  // Part 2: components and their callbacks.
+  'POST /components',
+  'GET /components',
+  'GET /components/{name}',
+  'PUT /components/{name}',
+  'DELETE /components/{name}',
+  'GET /components/{name}/health',
+  'POST /executions/{id}/tasks/{task_id}/complete',
+  'POST /executions/{id}/tasks/{task_id}/fail',
 ]
 /** Served beyond API.md (and documented): rerun, and issue 4's stream of every execution for dashboards. */
 const EXTRA_API_ROUTES = ['POST /executions/{id}/rerun']
@@ -156,6 +165,36 @@ describe('GET /openapi.json', () => {
     }
     expect([...used].sort()).toEqual(Object.keys(REQUEST_BODIES).sort())
     expect(doc.components.schemas.SaveState).toEqual({ type: 'object', properties: { state: { type: 'object' } }, required: ['state'] })
+  })
+
+  it('documents the component and callback routes: their bodies, answers and errors', () => {
+    const route = (method: string, path: string) => doc.paths[`/api${path}`]![method]!
+    const schemaOf = (o: Operation, status: string) => JSON.stringify(o.responses[status])
+    expect(schemaOf(route('post', '/components'), '201')).toContain('#/components/schemas/Component"')
+    expect(Object.keys(route('post', '/components').responses)).toEqual(expect.arrayContaining(['401', '409', '422']))
+    expect(schemaOf(route('get', '/components'), '200')).toContain('"type":"array"')
+    for (const [method, path] of [
+      ['get', '/components/{name}'],
+      ['get', '/components/{name}/health'],
+    ] as const) {
+      expect(Object.keys(route(method, path).responses), path).toEqual(expect.arrayContaining(['401', '404', '503']))
+      expect(route(method, path).parameters, path).toEqual([{ name: 'name', in: 'path', required: true, schema: { type: 'string' } }])
+    }
+    expect(Object.keys(route('delete', '/components/{name}').responses)).toEqual(expect.arrayContaining(['204', '404', '409']))
+    expect(schemaOf(route('get', '/components/{name}/health'), '200')).toContain('#/components/schemas/ComponentHealth"')
+    for (const outcome of ['complete', 'fail']) {
+      const o = route('post', `/executions/{id}/tasks/{task_id}/${outcome}`)
+      expect(schemaOf(o, '200'), outcome).toContain('#/components/schemas/CallbackAnswer"')
+      expect(Object.keys(o.responses), outcome).toEqual(expect.arrayContaining(['401', '404', '409', '422']))
+    }
+    expect(Object.keys(route('post', '/workflows').responses)).toContain('503')
+    expect(doc.components.schemas.CallbackAnswer).toMatchObject({ required: ['accepted', 'task_id', 'status'] })
+    expect(doc.components.schemas.Component).toMatchObject({
+      properties: { source: { enum: ['builtin', 'embedded', 'api', 'config', 'hermes'] }, has_secret: { type: 'boolean' } },
+    })
+    expect(JSON.stringify(doc.components.schemas.Component)).not.toContain('"secret"')
+    expect(doc.components.schemas.FailTask).toMatchObject({ required: ['error'] })
+    expect(doc.components.schemas.CreateComponent).toMatchObject({ required: ['name', 'url'] })
   })
 
   it('documents no route the server does not serve', async () => {

@@ -8,6 +8,8 @@ export type HermesRequest = {
   /** The JSON body, the raw text when it is not JSON, null when empty. */
   body: any
   token: string | undefined
+  /** The status the stand-in answered. */
+  status: number
 }
 
 export type HermesRegistration = { componentId: string; token: string; body: any }
@@ -27,7 +29,7 @@ export async function startHermesStandIn() {
   let registered = 0
   let port = 0
 
-  function route(request: HermesRequest): [number, unknown] {
+  function route(request: Omit<HermesRequest, 'status'>): [number, unknown] {
     const { method, path, token } = request
     const registration = token === undefined ? undefined : registrations.get(token)
     if (method === 'POST' && path === '/api/register') {
@@ -53,7 +55,7 @@ export async function startHermesStandIn() {
     return [404, { error: 'no such route' }]
   }
 
-  function parse(req: IncomingMessage, text: string): HermesRequest {
+  function parse(req: IncomingMessage, text: string): Omit<HermesRequest, 'status'> {
     const url = new URL(req.url ?? '/', 'http://hermes')
     let body: unknown = null
     try {
@@ -75,9 +77,9 @@ export async function startHermesStandIn() {
     const chunks: Buffer[] = []
     req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('end', () => {
-      const request = parse(req, Buffer.concat(chunks).toString('utf8'))
-      requests.push(request)
-      const [status, body] = failing === null ? route(request) : [failing, { error: 'hermes is failing on purpose' }]
+      const parsed = parse(req, Buffer.concat(chunks).toString('utf8'))
+      const [status, body] = failing === null ? route(parsed) : [failing, { error: 'hermes is failing on purpose' }]
+      requests.push({ ...parsed, status })
       res.writeHead(status, { 'content-type': 'application/json' })
       res.end(JSON.stringify(body))
     })
@@ -92,6 +94,12 @@ export async function startHermesStandIn() {
         resolve()
       })
     })
+  }
+
+  async function stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+    server.closeAllConnections()
+    await closed
   }
 
   await start()
@@ -116,11 +124,7 @@ export async function startHermesStandIn() {
       return requests.filter((r) => r.path === path)
     },
     /** Closes the port (open connections too): Hermes is down. */
-    async stop(): Promise<void> {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
-      server.closeAllConnections()
-      await closed
-    },
+    stop,
     /** Listens again on the same port. */
     start,
   }
