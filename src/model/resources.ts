@@ -40,7 +40,17 @@ export type TaskExecution = {
   error: ErrorInfo | null
   retries: number
   attempts: number
+  /** A fan-out task's progress (API.md "Fan-out"); absent for other tasks. */
+  items?: ItemCounts
+  /** The execution a `harmonia.run_workflow` task started (API.md "Sub-workflows"); absent for other tasks. */
+  child_execution_id?: string
 }
+
+/** How far a fan-out task is: elements in all, completed, failed (after their retries), running now. */
+export type ItemCounts = { total: number; completed: number; failed: number; running: number }
+
+/** The execution and task that started a sub-workflow. */
+export type ParentLink = { execution_id: string; task_id: string }
 
 export type Execution = {
   execution_id: string
@@ -54,6 +64,8 @@ export type Execution = {
   error: ErrorInfo | null
   metadata: Record<string, unknown>
   restored_from: string | null
+  /** Set when a `harmonia.run_workflow` task started this execution. */
+  parent: ParentLink | null
   task_executions: Record<string, TaskExecution>
 }
 

@@ -53,6 +53,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
       error: null,
       metadata: {},
       restored_from: null,
+      parent: null,
       task_executions: Object.fromEntries(record.definition.tasks.map((t) => [t.id, newTaskExecution(t.id)])),
       ...extra,
     }

@@ -70,6 +70,7 @@ describe('watch view', () => {
     error: null,
     metadata: {},
     restored_from: null,
+    parent: null,
     task_executions: {
       a: {
         task_id: 'a',

@@ -219,6 +219,7 @@ describe('executions', () => {
         'error',
         'metadata',
         'restored_from',
+        'parent',
         'task_executions',
       ].sort(),
     )

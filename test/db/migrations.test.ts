@@ -25,9 +25,11 @@ const TABLES = [
   'checkpoints',
   'components',
   'execution_events',
+  'execution_signals',
   'execution_state',
   'executions',
   'task_executions',
+  'task_items',
   'templates',
   'timers',
   'workflow_versions',
@@ -119,6 +121,7 @@ async function expectSeedReadable(handle: DatabaseHandle): Promise<void> {
     error: null,
     metadata: { who: 'seed' },
     restored_from: null,
+    parent: null,
     task_executions: {
       a: {
         task_id: 'a',

@@ -42,6 +42,7 @@ function execution(workflow: WorkflowRecord, overrides: Partial<Execution> = {})
     error: null,
     metadata: {},
     restored_from: null,
+    parent: null,
     task_executions: Object.fromEntries(workflow.definition.tasks.map((t) => [t.id, newTask(t.id)])),
     ...overrides,
   }

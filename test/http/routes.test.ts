@@ -143,6 +143,7 @@ describeEachStore('HTTP routes', () => {
         'error',
         'metadata',
         'restored_from',
+        'parent',
         'task_executions',
       ].sort(),
     )

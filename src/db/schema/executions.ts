@@ -23,6 +23,8 @@ export const executions = pgTable(
     error: jsonb('error').$type<ErrorInfo | null>(),
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull(),
     restoredFrom: uuid('restored_from'),
+    /** The execution and task that started this one as a sub-workflow (`{execution_id, task_id}`), or null. */
+    parent: jsonb('parent').$type<{ execution_id: string; task_id: string } | null>(),
     startTime: timestamptz('start_time'),
     endTime: timestamptz('end_time'),
     createdAt: timestamptz('created_at')
@@ -38,5 +40,6 @@ export const executions = pgTable(
     index('executions_status_idx').on(t.status),
     index('executions_workflow_id_idx').on(t.workflowId),
     index('executions_created_at_idx').on(t.createdAt),
+    index('executions_parent_idx').using('btree', sql`(${t.parent}->>'execution_id')`),
   ],
 )

@@ -1,4 +1,6 @@
 /** The drizzle schema: every table (drizzle-kit reads this file). One file per table. */
+export { executionSignals } from './execution-signals.js'
+export { taskItems } from './task-items.js'
 export { auditLog } from './audit-log.js'
 export { components } from './components.js'
 export { checkpoints } from './checkpoints.js'

@@ -28,6 +28,10 @@ export const taskExecutions = pgTable(
     skip: text('skip').$type<SkipReason>(),
     /** The attempt that waits for its component's callback (`{attempt, deadline}`), while it waits. */
     awaiting: jsonb('awaiting').$type<{ attempt: number; deadline: string | null }>(),
+    /** The child execution a `harmonia.run_workflow` task started. */
+    childExecutionId: uuid('child_execution_id'),
+    /** A fan-out task's progress: `{total, completed, failed, running}`. */
+    items: jsonb('items').$type<{ total: number; completed: number; failed: number; running: number }>(),
   },
   (t) => [primaryKey({ columns: [t.executionId, t.taskId] })],
 )

@@ -1,4 +1,5 @@
 import type { ExecutionEvent } from '../../model/events.js'
+import type { Execution } from '../../model/resources.js'
 import type { CommitBatch, ExecutionPatch, TaskRow, TimerRow } from '../store.js'
 import { lastBy } from './helpers.js'
 
@@ -20,6 +21,7 @@ export type CreatedRecordsetRow = Omit<ExecutionPatch, 'output'> & {
   output: unknown
   metadata: Record<string, unknown>
   restored_from: string | null
+  parent: Execution['parent']
   owner: string
   epoch: number
   /** From the engine's clock (NewExecution.created_at), never the database's. */
@@ -62,6 +64,7 @@ export function commitRecordsets(batch: CommitBatch): CommitRecordsets {
       error: patch ? patch.error : execution.error,
       metadata: execution.metadata,
       restored_from: execution.restored_from,
+      parent: execution.parent ?? null,
       start_time: patch ? patch.start_time : execution.start_time,
       end_time: patch ? patch.end_time : execution.end_time,
       last_seq: patch?.last_seq ?? 0,
@@ -148,5 +151,7 @@ function taskRecordsetRow(executionId: string, row: TaskRow, position: number | 
     snapshot: row.snapshot ?? null,
     skip: row.skip,
     awaiting: row.awaiting ?? null,
+    items: row.items,
+    child_execution_id: row.child_execution_id,
   }
 }

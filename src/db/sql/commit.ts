@@ -47,12 +47,12 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
       sets.created,
       (rows) => sql`created AS (
         INSERT INTO executions (execution_id, workflow_id, workflow_version, status, input, output, error, metadata, restored_from,
-          start_time, end_time, created_at, last_seq, owner, lease_expires_at, epoch)
+          parent, start_time, end_time, created_at, last_seq, owner, lease_expires_at, epoch)
         SELECT v.execution_id, v.workflow_id, v.workflow_version, v.status, v.input, v.output, v.error, v.metadata, v.restored_from,
-          v.start_time, v.end_time, v.created_at, v.last_seq, v.owner, ${LEASE_EXPIRY}, v.epoch
+          v.parent, v.start_time, v.end_time, v.created_at, v.last_seq, v.owner, ${LEASE_EXPIRY}, v.epoch
         FROM json_to_recordset(${rows}) AS v(
           execution_id uuid, workflow_id uuid, workflow_version int, status execution_status, input jsonb, output jsonb, error jsonb,
-          metadata jsonb, restored_from uuid, start_time timestamptz, end_time timestamptz, created_at timestamptz, last_seq int,
+          metadata jsonb, restored_from uuid, parent jsonb, start_time timestamptz, end_time timestamptz, created_at timestamptz, last_seq int,
           owner text, epoch int)
         RETURNING 1)`,
     ),
@@ -71,17 +71,19 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
       sets.tasks,
       (rows) => sql`tasks AS (
         INSERT INTO task_executions
-          (execution_id, task_id, position, status, attempts, retries, input, output, error, start_time, end_time, snapshot, skip, awaiting)
+          (execution_id, task_id, position, status, attempts, retries, input, output, error, start_time, end_time, snapshot, skip, awaiting,
+          items, child_execution_id)
         SELECT v.execution_id, v.task_id, coalesce(v.position, ${LATE_POSITION}::int), v.status, v.attempts, v.retries,
-          v.input, v.output, v.error, v.start_time, v.end_time, v.snapshot, v.skip, v.awaiting
+          v.input, v.output, v.error, v.start_time, v.end_time, v.snapshot, v.skip, v.awaiting, v.items, v.child_execution_id
         FROM json_to_recordset(${rows}) AS v(
           execution_id uuid, task_id text, position int, status task_status, attempts int, retries int,
           input jsonb, output jsonb, error jsonb, start_time timestamptz, end_time timestamptz, snapshot jsonb, skip text,
-          awaiting jsonb)
+          awaiting jsonb, items jsonb, child_execution_id uuid)
         ON CONFLICT (execution_id, task_id) DO UPDATE SET
           status = excluded.status, attempts = excluded.attempts, retries = excluded.retries, input = excluded.input,
           output = excluded.output, error = excluded.error, start_time = excluded.start_time, end_time = excluded.end_time,
-          snapshot = excluded.snapshot, skip = excluded.skip, awaiting = excluded.awaiting
+          snapshot = excluded.snapshot, skip = excluded.skip, awaiting = excluded.awaiting, items = excluded.items,
+          child_execution_id = excluded.child_execution_id
         RETURNING 1)`,
     ),
     ...cte(

@@ -35,10 +35,12 @@ export type WireTaskFields = {
   error: TaskExecution['error']
   retries: number
   attempts: number
+  items?: TaskExecution['items'] | null
+  child_execution_id?: string | null
 }
 
 export function toWireTask(t: WireTaskFields): TaskExecution {
-  return {
+  const task: TaskExecution = {
     task_id: t.task_id,
     status: t.status,
     start_time: toIso(t.start_time),
@@ -49,6 +51,10 @@ export function toWireTask(t: WireTaskFields): TaskExecution {
     retries: t.retries,
     attempts: t.attempts,
   }
+  // Only the tasks they describe carry them (a fan-out, a sub-workflow).
+  if (t.items) task.items = t.items
+  if (t.child_execution_id) task.child_execution_id = t.child_execution_id
+  return task
 }
 
 /** A task row with what recovery needs (its waiting snapshot and skip reason). */
@@ -64,6 +70,8 @@ export function toTaskRow(t: TaskExecutionRow): TaskRow {
       error: t.error ?? null,
       retries: t.retries,
       attempts: t.attempts,
+      items: t.items,
+      child_execution_id: t.childExecutionId,
     }),
     snapshot: t.snapshot ?? null,
     skip: t.skip ?? null,
@@ -79,7 +87,8 @@ export function toTaskRow(t: TaskExecutionRow): TaskRow {
 export const wireTasksJson = sql<WireTaskFields[]>`(
   SELECT coalesce(json_agg(json_build_object(
     'task_id', t.task_id, 'status', t.status, 'start_time', ${isoText(sql`t.start_time`)}, 'end_time', ${isoText(sql`t.end_time`)},
-    'input', t.input, 'output', t.output, 'error', t.error, 'retries', t.retries, 'attempts', t.attempts
+    'input', t.input, 'output', t.output, 'error', t.error, 'retries', t.retries, 'attempts', t.attempts,
+    'items', t.items, 'child_execution_id', t.child_execution_id
   ) ORDER BY t.position, t.task_id), '[]'::json)
   FROM task_executions AS t WHERE t.execution_id = executions.execution_id)`
 
@@ -98,6 +107,7 @@ export function toExecution(row: ExecutionRow, tasks: WireTaskFields[]): Executi
     error: row.error ?? null,
     metadata: row.metadata,
     restored_from: row.restoredFrom,
+    parent: row.parent ?? null,
     task_executions,
   }
 }
