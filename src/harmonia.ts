@@ -24,6 +24,7 @@ import { resolveSecretKey } from './services/secret-key.js'
 import { createExecutionService, type ExecutionsApi } from './services/executions.js'
 import { createFinishedCache } from './services/finished.js'
 import { createRetention, type RetentionOptions } from './services/retention.js'
+import { createSignalService, type SignalsApi } from './services/signals.js'
 import { createTemplateService, type TemplatesApi } from './services/templates.js'
 import { createWorkflowService, type WorkflowsApi } from './services/workflows.js'
 
@@ -78,6 +79,7 @@ export type Harmonia = WorkflowsApi &
   CheckpointsApi &
   ComponentsApi &
   CallbacksApi &
+  SignalsApi &
   AuditApi & {
     /** The storage in use: `memory`, `pglite` or `postgres`. */
     readonly storeKind: string
@@ -164,6 +166,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     ...components.api,
     ...createCallbackService(ctx, { workflows, executions, registry }),
     ...createAuditService(ctx),
+    ...createSignalService(ctx, executions),
     get storeKind() {
       return store.kind
     },

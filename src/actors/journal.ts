@@ -4,8 +4,10 @@ import type { Logger } from '../logger.js'
 import type { Emitted, RowFact } from '../machines/events.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { Execution, StateRecord } from '../model/resources.js'
+import type { SignalDoc } from '../model/signals.js'
 import { TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
 import { createListeners } from './listeners.js'
+import { consume, markWaited, receive } from './signals.js'
 import { applyFact } from './projection.js'
 import { retryKey, TIMEOUT_KEY, timerTask } from './timer-keys.js'
 
@@ -29,6 +31,9 @@ type View = {
   taskTimers: Map<string, Set<string>>
   /** The state saved last while live (null until one is saved). */
   state: StateRecord | null
+  /** Its signals (signals.ts), written whole by the next commit when `signalsDirty`. */
+  signals: SignalDoc
+  signalsDirty: boolean
   /** Called when a commit of this execution is refused (another owner). */
   onStale: () => void
 }
@@ -98,6 +103,10 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         last_seq: view.lastSeq,
       }
       out.executions.push({ execution_id: e.execution_id, epoch: view.epoch, patch })
+      if (view.signalsDirty) {
+        ;(out.signals ??= []).push({ execution_id: e.execution_id, signals: structuredClone(view.signals), updated_at: timestamp() })
+        view.signalsDirty = false
+      }
       // Rows are copied here: later facts change the view while this batch is being written.
       for (const taskId of view.dirtyTasks) out.tasks.push({ execution_id: e.execution_id, row: { ...view.tasks.get(taskId)! } })
       view.dirtyTasks.clear()
@@ -205,7 +214,7 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     /** Starts journaling a live execution from its stored rows. */
     open(
       execution: Execution,
-      options: { epoch: number; lastSeq?: number; tasks?: TaskRow[]; timers?: TimerRow[]; onStale?: () => void },
+      options: { epoch: number; lastSeq?: number; tasks?: TaskRow[]; timers?: TimerRow[]; signals?: SignalDoc; onStale?: () => void },
     ): void {
       const tasks = new Map<string, TaskRow>()
       for (const row of options.tasks ?? []) tasks.set(row.task_id, { ...row })
@@ -220,6 +229,8 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         dirtyTasks: new Set(),
         taskTimers: new Map(),
         state: null,
+        signals: options.signals ?? {},
+        signalsDirty: false,
         onStale: options.onStale ?? (() => {}),
       }
       for (const timer of options.timers ?? []) {
@@ -249,6 +260,12 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       const view = viewOf(executionId)
       if (!view) return
       const at = timestamp()
+      if (fact.type === 'execution.signal') {
+        receive(view.signals, fact.name, fact.payload, at)
+        view.signalsDirty = true
+        schedule()
+        return
+      }
       if (fact.type === 'execution.state') {
         view.state = { execution_id: executionId, state: fact.state, updated_at: at }
         pending.states.push(view.state)
@@ -282,6 +299,33 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       row.awaiting = awaiting
       view.dirtyTasks.add(taskId)
       schedule()
+    },
+    /**
+     * Signals of a live execution (signals.ts): `consume` takes the payload for `consumer` (or undefined: it waits),
+     * `waited` marks a name as waited for; both are committed with the next batch. `doc` is a copy for readers.
+     */
+    signals: {
+      consume(executionId: string, name: string, consumer: string): { payload: unknown } | undefined {
+        const view = viewOf(executionId)
+        if (!view) return undefined
+        const found = consume(view.signals, name, consumer)
+        if (found?.fresh) {
+          view.signalsDirty = true
+          schedule()
+        }
+        return found
+      },
+      waited(executionId: string, name: string): void {
+        const view = viewOf(executionId)
+        if (!view || view.signals[name]?.waited) return
+        markWaited(view.signals, name)
+        view.signalsDirty = true
+        schedule()
+      },
+      doc: (executionId: string): SignalDoc | undefined => {
+        const doc = views.get(executionId)?.signals
+        return doc && structuredClone(doc)
+      },
     },
     /** The in-memory row of a live execution's task (uncommitted changes included). */
     task: (executionId: string, taskId: string): TaskRow | undefined => views.get(executionId)?.tasks.get(taskId),

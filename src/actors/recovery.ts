@@ -62,6 +62,7 @@ export function restoreExecution(record: RecoveryRecord, host: RecoveryHost): vo
     lastSeq: record.last_seq,
     tasks: record.tasks,
     timers: record.timers,
+    ...(record.signals ? { signals: record.signals } : {}),
     onStale: () => host.stopLocally(executionId),
   })
   const entry = host.register(executionId, actor, record.timers)

@@ -11,6 +11,7 @@ import type { TaskInput } from '../machines/task.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { CarriedTask, Execution, StateRecord, TaskExecution } from '../model/resources.js'
+import type { SignalDoc } from '../model/signals.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
 import type { Journal } from './journal.js'
 import { newSlot, type Live, type TaskSlot } from './live.js'
@@ -19,6 +20,7 @@ import { restoreExecution } from './recovery.js'
 import type { Semaphore } from './semaphore.js'
 import { createSlicer } from './slices.js'
 import { createCallbacks, type CallbackOutcome } from './callbacks.js'
+import { createSignalWaiters } from './signal-waiters.js'
 import { createTaskLogic, type TaskSnapshot } from './task-runner.js'
 import { TIMEOUT_KEY } from './timer-keys.js'
 
@@ -56,8 +58,10 @@ export function createSupervisor(deps: SupervisorDeps) {
   const seed = () => Math.floor(deps.random() * 4294967296)
 
   const callbacks = createCallbacks()
+  const signals = createSignalWaiters(journal)
   const taskLogic = createTaskLogic({
     callbacks,
+    signals,
     awaiting: {
       remember: async (executionId, taskId, attempt, deadline) => {
         journal.recordAwaiting(executionId, taskId, { attempt, deadline })
@@ -180,6 +184,7 @@ export function createSupervisor(deps: SupervisorDeps) {
         deps.onFinished?.(copy)
       }
       // Drop every reference so that a finished execution costs nothing in memory.
+      signals.forget(executionId)
       live.delete(executionId)
       journal.close(executionId)
     })
@@ -305,6 +310,22 @@ export function createSupervisor(deps: SupervisorDeps) {
       entry.actor.send({ type: 'execution.checkpoint', checkpointId })
       await journal.flushed()
       return copy
+    },
+    /**
+     * Records a signal for a live execution (`signal_received`) and hands it to the first task waiting for that name.
+     * Resolves once committed: true when a waiting task took it, false when it is kept for a later wait; undefined when
+     * the execution is not live here (the caller decides: unknown, finished).
+     */
+    async signal(executionId: string, name: string, payload: unknown): Promise<boolean | undefined> {
+      const entry = live.get(executionId)
+      if (!entry || entry.actor.getSnapshot().status !== 'active') return undefined
+      entry.actor.send({ type: 'execution.signal', name, payload })
+      return signals.deliver(executionId, name)
+    },
+    /** A live execution's signals and the names its tasks wait for now; undefined when not live here. */
+    signals(executionId: string): { doc: SignalDoc; waiting: Set<string> } | undefined {
+      const doc = journal.signals.doc(executionId)
+      return doc && { doc, waiting: signals.names(executionId) }
     },
     /** A live execution's task as its row stands now (uncommitted changes included); undefined when not live here. */
     task(executionId: string, taskId: string): TaskRow | undefined {

@@ -7,6 +7,7 @@ import { taskMachine, type AttemptInput } from '../machines/task.machine.js'
 import type { HandlerContext } from '../components/handler.js'
 import type { ComponentRegistry } from '../components/registry.js'
 import type { Callbacks } from './callbacks.js'
+import type { SignalWaiters } from './signal-waiters.js'
 import type { Semaphore } from './semaphore.js'
 import { sleepKey } from './timer-keys.js'
 
@@ -30,6 +31,7 @@ export type TaskRunnerDeps = {
   timers: TimerBook
   callbacks: Callbacks
   awaiting: AwaitingBook
+  signals: SignalWaiters
 }
 
 /** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
@@ -74,6 +76,7 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
         const { executionId, taskId, attempt } = input
         const deadline = input.timeoutMs === undefined ? null : new Date(deps.now() + input.timeoutMs).toISOString()
         let holding = false
+        let sleeps = 0
         const release = () => {
           if (holding) semaphore.release()
           holding = false
@@ -84,6 +87,25 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
           await deps.awaiting.remember(executionId, taskId, attempt, deadline)
           return callbacks.wait(executionId, taskId, attempt, signal)
         }
+        /** A signal wait, raced against its durable timeout; whichever loses is stopped. */
+        const waitForSignal = async (name: string, timeoutMs?: number) => {
+          // A wait may last days: it holds no slot of the process-wide limit.
+          release()
+          const inner = new AbortController()
+          const stop = () => inner.abort(signal.reason)
+          signal.addEventListener('abort', stop, { once: true })
+          try {
+            const waiting = deps.signals.wait(executionId, name, `${taskId}#${attempt}`, inner.signal)
+            if (timeoutMs === undefined) return await waiting
+            const timedOut = durableSleep(input, sleeps++, timeoutMs, inner.signal).then(() => {
+              throw new TerminalTaskError(`no signal "${name}" arrived within ${timeoutMs / 1000} s`, { code: 'signal_timeout' })
+            })
+            return await Promise.race([waiting, timedOut])
+          } finally {
+            signal.removeEventListener('abort', stop)
+            inner.abort(new Error('the wait is over'))
+          }
+        }
         // A wait for a callback that a restart interrupted: the component answered 202 already; it is not called again.
         if (input.awaitingCallback) return toJson(await callbacks.wait(executionId, taskId, attempt, signal))
         // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
@@ -91,7 +113,6 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
         holding = true
         try {
           const handler = registry.resolve(input.component, input.action)
-          let sleeps = 0
           const ctx: HandlerContext = {
             executionId,
             workflowId: input.workflowId,
@@ -103,6 +124,8 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
             logger: deps.logger.child({ execution_id: executionId, task_id: taskId, attempt }),
             sleep: (ms) => durableSleep(input, sleeps++, ms, signal),
             awaitCallback,
+            waitForSignal,
+            now: deps.now,
           }
           // Constant inputs are compiled once and frozen; each call gets its own copy to do with as it likes.
           const own = input.input !== null && typeof input.input === 'object' ? structuredClone(input.input) : input.input

@@ -22,6 +22,14 @@ export type HandlerContext = {
    * waiting. A remote component's 202 answer leads here.
    */
   awaitCallback(): Promise<unknown>
+  /**
+   * Waits for the signal `name` of this execution (`POST /api/executions/{id}/signals/{name}`) and resolves with its
+   * payload; one sent before the wait is kept and taken at once. Each payload is taken by one wait only, and the same
+   * attempt re-run after a restart gets the same payload again. A timeout (ms, durable) fails with `signal_timeout`.
+   */
+  waitForSignal(name: string, timeoutMs?: number): Promise<unknown>
+  /** The engine's clock, ms since the epoch (a simulated clock in tests). */
+  now(): number
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlers take whatever JSON their action accepts

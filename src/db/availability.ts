@@ -77,6 +77,7 @@ export function withAvailability(store: Store): Store {
     checkpoints: guardAll(store.checkpoints),
     components: guardAll(store.components),
     audit: guardAll(store.audit),
+    signals: guardAll(store.signals),
     commit: guard((batch) => store.commit(batch)),
     close: guard(() => store.close()),
   }

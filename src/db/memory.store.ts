@@ -2,6 +2,7 @@ import { StaleWriteError } from '../errors.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { AuditRecord } from '../model/audit.js'
 import type { RemoteComponentRecord } from '../model/components.js'
+import type { SignalDoc } from '../model/signals.js'
 import type { Execution, StateRecord } from '../model/resources.js'
 import { setOwn } from '../json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
@@ -25,6 +26,7 @@ export function createMemoryStore(): Store {
   const events = new Map<string, ExecutionEvent[]>()
   const timers = new Map<string, Map<string, TimerRow>>()
   const states = new Map<string, StateRecord>()
+  const signals = new Map<string, SignalDoc>()
   const checkpoints = new Map<string, CheckpointRecord>()
   const components = new Map<string, RemoteComponentRecord>()
   const audit: AuditRecord[] = []
@@ -144,6 +146,7 @@ export function createMemoryStore(): Store {
             tasks: [...row.tasks.values()].map(copy),
             timers: [...(timers.get(id)?.values() ?? [])].map(copy),
             state: copy(states.get(id)?.state ?? {}),
+            signals: copy(signals.get(id) ?? {}),
           })
         }
         return out
@@ -157,6 +160,7 @@ export function createMemoryStore(): Store {
             events.delete(id)
             timers.delete(id)
             states.delete(id)
+            signals.delete(id)
             for (const [cid, cp] of checkpoints) if (cp.execution_id === id) checkpoints.delete(cid)
             n++
           }
@@ -192,6 +196,12 @@ export function createMemoryStore(): Store {
           .filter((c) => execution_id === undefined || c.execution_id === execution_id)
           .map(({ outputs: _, ...c }) => copy(c))
         return page(all, limit, offset)
+      },
+    },
+    signals: {
+      async get(executionId) {
+        const found = signals.get(executionId)
+        return found && copy(found)
       },
     },
     audit: {
@@ -243,6 +253,7 @@ export function createMemoryStore(): Store {
       for (const t of batch.timersSet) timers.get(t.execution_id)?.set(t.key, t)
       for (const t of batch.timersCleared) timers.get(t.execution_id)?.delete(t.key)
       for (const s of batch.states) states.set(s.execution_id, s)
+      for (const s of batch.signals ?? []) signals.set(s.execution_id, copy(s.signals))
     },
     async close() {},
   }

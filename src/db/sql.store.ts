@@ -6,7 +6,7 @@ import { componentQueries } from './sql/components.js'
 import { commitStatement } from './sql/commit.js'
 import { eventQueries } from './sql/events.js'
 import { executionQueries } from './sql/executions.js'
-import { stateQueries } from './sql/state.js'
+import { signalQueries, stateQueries } from './sql/state.js'
 import { templateQueries } from './sql/templates.js'
 import { workflowQueries } from './sql/workflows.js'
 import type { CommitBatch, Store } from './store.js'
@@ -27,6 +27,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     executions: executionQueries(db),
     events: eventQueries(db),
     state: stateQueries(db),
+    signals: signalQueries(db),
     checkpoints: checkpointQueries(db),
     components: componentQueries(db),
     audit: auditQueries(db),

@@ -1,5 +1,6 @@
 import type { AuditRecord } from '../model/audit.js'
 import type { RemoteComponentRecord } from '../model/components.js'
+import type { SignalDoc } from '../model/signals.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ErrorInfo, ExecutionEvent } from '../model/events.js'
 import type { Checkpoint, Execution, ExecutionListQuery, ListQuery, StateRecord, TaskExecution } from '../model/resources.js'
@@ -85,6 +86,8 @@ export type CommitBatch = {
   timersCleared: Array<{ execution_id: string; key: string }>
   /** State saved by `saveState` for a live execution, committed with its `state_saved` event. */
   states: Array<{ execution_id: string; state: Record<string, unknown>; updated_at: string }>
+  /** The signals of an execution, whole (API.md "Signals and approvals"), when they changed in this tick. */
+  signals?: Array<{ execution_id: string; signals: SignalDoc; updated_at: string }>
 }
 
 /** Everything needed to bring a non-terminal execution back after a restart. */
@@ -97,6 +100,8 @@ export type RecoveryRecord = {
   tasks: TaskRow[]
   timers: TimerRow[]
   state: Record<string, unknown>
+  /** Its signals (empty when none was ever sent or waited for). */
+  signals?: SignalDoc
 }
 
 /** A checkpoint with what a restore needs: the outputs of its completed tasks. */
@@ -151,6 +156,8 @@ export type Store = {
     get(checkpointId: string): Promise<CheckpointRecord | undefined>
     list(query: { execution_id?: string; limit: number; offset: number }): Promise<StorePage<Checkpoint>>
   }
+  /** An execution's signals as committed (for one that is not live in this process). */
+  signals: { get(executionId: string): Promise<SignalDoc | undefined> }
   /** Remote components registered through the API (config and Hermes ones are not stored). */
   components: {
     list(): Promise<RemoteComponentRecord[]>

@@ -12,6 +12,7 @@ import { problemResponse } from './problem.js'
 import type { RouteDeps } from './routes/common.js'
 import { auditRoutes } from './routes/audit.routes.js'
 import { callbackRoutes } from './routes/callbacks.routes.js'
+import { signalRoutes } from './routes/signals.routes.js'
 import { componentRoutes } from './routes/components.routes.js'
 import { executionRoutes } from './routes/executions.routes.js'
 import { checkpointRoutes, stateRoutes } from './routes/state.routes.js'
@@ -53,6 +54,7 @@ export function createApp(options: AppOptions) {
     .route('/workflows', workflowRoutes(deps))
     .route('/executions', executionRoutes(deps))
     .route('/executions', callbackRoutes(deps))
+    .route('/executions', signalRoutes(deps))
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
     .route('/templates', templateRoutes(deps))

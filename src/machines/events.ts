@@ -16,6 +16,7 @@ export type ExecutionCommand =
   | { type: 'execution.timeout' }
   | { type: 'execution.state'; state: Record<string, unknown> }
   | { type: 'execution.checkpoint'; checkpointId: string }
+  | { type: 'execution.signal'; name: string; payload: unknown }
 
 /** A task actor ended: sent by a runtime that hosts task actors itself (see the machine's `startTask`). */
 export type TaskDone = { type: 'task.done'; output: TaskOutput }
@@ -32,10 +33,13 @@ export type TaskStatusFact = { type: 'task.status'; taskId: string; status: Task
 /** The execution's state was replaced: stored with the next commit (its `state_saved` fact follows). */
 export type StateFact = { type: 'execution.state'; state: Record<string, unknown> }
 
+/** A signal arrived: kept with the execution's signals (its `signal_received` fact follows). */
+export type SignalFact = { type: 'execution.signal'; name: string; payload: unknown }
+
 /** The facts that change an execution's rows (what the projection applies). */
 export type RowFact = ExecutionFact | TaskStatusFact
 
-export type Emitted = RowFact | StateFact
+export type Emitted = RowFact | StateFact | SignalFact
 
 export type ExecutionOutput = { status: 'completed' | 'failed' | 'canceled'; output: unknown; error: ErrorInfo | null }
 

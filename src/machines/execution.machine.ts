@@ -245,6 +245,12 @@ export const executionMachine = setup({
       enqueue.emit({ type: 'execution.state', state })
       enqueue.emit(fact('state_saved', { keys: Object.keys(state) }))
     }),
+    /** A signal is kept with the execution (a waiting task may take it at once), announced by `signal_received`. */
+    emitSignal: enqueueActions(({ event, enqueue }) => {
+      const { name, payload } = event as { name: string; payload: unknown }
+      enqueue.emit({ type: 'execution.signal', name, payload })
+      enqueue.emit(fact('signal_received', { name }))
+    }),
     emitCheckpoint: emit(({ event }) => fact('checkpoint_created', { checkpoint_id: (event as { checkpointId: string }).checkpointId })),
   },
 }).createMachine({
@@ -265,6 +271,7 @@ export const executionMachine = setup({
   on: {
     'execution.state': { actions: ['setState', 'emitState'] },
     'execution.checkpoint': { actions: 'emitCheckpoint' },
+    'execution.signal': { actions: 'emitSignal' },
   },
   states: {
     pending: {

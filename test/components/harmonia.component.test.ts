@@ -16,6 +16,8 @@ function context(attempt = 1, clock = new SimulatedClock()): HandlerContext {
     idempotencyKey: 'e:t',
     deadline: null,
     awaitCallback: () => Promise.reject(new Error('no callback in this test')),
+    waitForSignal: () => Promise.reject(new Error('no signal in this test')),
+    now: () => Date.now(),
     signal,
     logger: createLogger({ level: 'silent' }),
     sleep: (ms) => sleepOn(clock, ms, signal),

@@ -17,6 +17,8 @@ function context(signal = new AbortController().signal): HandlerContext {
     idempotencyKey: 'e:t',
     deadline: null,
     awaitCallback: () => Promise.reject(new Error('no callback in this test')),
+    waitForSignal: () => Promise.reject(new Error('no signal in this test')),
+    now: () => Date.now(),
     signal,
     logger: createLogger({ level: 'silent' }),
     sleep: () => Promise.reject(new Error('http.request must not sleep')),

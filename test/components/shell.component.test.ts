@@ -25,6 +25,8 @@ function context(controller = new AbortController()): HandlerContext {
     idempotencyKey: 'e:t',
     deadline: null,
     awaitCallback: () => Promise.reject(new Error('no callback in this test')),
+    waitForSignal: () => Promise.reject(new Error('no signal in this test')),
+    now: () => Date.now(),
     signal: controller.signal,
     logger: createLogger({ level: 'silent' }),
     sleep: async () => {},

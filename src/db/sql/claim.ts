@@ -1,7 +1,8 @@
 import { asc, notInArray, sql } from 'drizzle-orm'
+import type { SignalDoc } from '../../model/signals.js'
 import { TERMINAL_EXECUTION_STATUSES } from '../../model/status.js'
 import type { DbExecutor } from '../client.js'
-import { executionState, executions, taskExecutions, timers, workflowVersions } from '../schema/index.js'
+import { executionSignals, executionState, executions, taskExecutions, timers, workflowVersions } from '../schema/index.js'
 import type { RecoveryRecord } from '../store.js'
 import { groupBy } from './helpers.js'
 import { LEASE_EXPIRY } from './lease.js'
@@ -50,11 +51,16 @@ export async function claimRecoverable(tx: DbExecutor, owner: string): Promise<R
     .select()
     .from(executionState)
     .where(sql`${executionState.executionId} = ${ids}`)
+  const signalRows = await tx
+    .select()
+    .from(executionSignals)
+    .where(sql`${executionSignals.executionId} = ${ids}`)
 
   const definitionOf = new Map(definitions.map((d) => [`${d.workflowId}:${d.version}`, d.definition]))
   const tasksOf = groupBy(taskRows.map((t) => [t.executionId, toTaskRow(t)] as const))
   const timersOf = groupBy(timerRows.map((t) => [t.executionId, toTimerRow(t)] as const))
   const stateOf = new Map(stateRows.map((s) => [s.executionId, s.state]))
+  const signalsOf = new Map(signalRows.map((s) => [s.executionId, s.signals as SignalDoc]))
 
   const out: RecoveryRecord[] = []
   // Oldest first, as they were created.
@@ -72,6 +78,7 @@ export async function claimRecoverable(tx: DbExecutor, owner: string): Promise<R
       tasks,
       timers: timersOf.get(row.executionId) ?? [],
       state: stateOf.get(row.executionId) ?? {},
+      signals: signalsOf.get(row.executionId) ?? {},
     })
   }
   return out

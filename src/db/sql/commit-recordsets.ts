@@ -45,6 +45,7 @@ export type CommitRecordsets = {
   timersSet: TimerRow[]
   timersCleared: CommitBatch['timersCleared']
   states: CommitBatch['states']
+  signals: NonNullable<CommitBatch['signals']>
 }
 
 const key = (executionId: string, part: string) => `${executionId}\u0000${part}`
@@ -132,6 +133,7 @@ export function commitRecordsets(batch: CommitBatch): CommitRecordsets {
     timersSet: timersKept,
     timersCleared: batch.timersCleared,
     states: [...lastBy(states, (s) => s.execution_id).values()],
+    signals: [...lastBy(batch.signals ?? [], (s) => s.execution_id).values()],
   }
 }
 

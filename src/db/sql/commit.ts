@@ -117,6 +117,14 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
         ON CONFLICT (execution_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
         RETURNING 1)`,
     ),
+    ...cte(
+      sets.signals,
+      (rows) => sql`signals AS (
+        INSERT INTO execution_signals (execution_id, signals, updated_at)
+        SELECT v.execution_id, v.signals, v.updated_at FROM json_to_recordset(${rows}) AS v(execution_id uuid, signals jsonb, updated_at timestamptz)
+        ON CONFLICT (execution_id) DO UPDATE SET signals = excluded.signals, updated_at = excluded.updated_at
+        RETURNING 1)`,
+    ),
   ]
   if (ctes.length === 0) return
   const { fenced } = sets
