@@ -1,6 +1,7 @@
 import type { Checkpoint, StateRecord } from '../model/resources.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { ExecutionHistory } from '../model/history.js'
+import type { SignalAnswer, SignalSummary } from '../model/signals.js'
 import type { Execution, ExecutionSummary, Page, Template, Workflow } from '../model/resources.js'
 import { createTransport, seg, type ClientOptions } from './transport.js'
 import type {
@@ -49,6 +50,11 @@ export function getHarmoniaClient(options: ClientOptions = {}) {
     cancelWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/cancel`),
     pauseWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/pause`),
     resumeWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/resume`),
+    /** Sends a signal (an approval): `delivered` when a waiting task took it at once, else it is kept for the next wait. */
+    sendSignal: (executionId: string, name: string, payload?: unknown) =>
+      post<SignalAnswer>(`/api/executions/${seg(executionId)}/signals/${seg(name)}`, payload === undefined ? {} : { payload }),
+    /** One entry per signal name waited for or sent, with the payloads received. */
+    listSignals: (executionId: string) => get<SignalSummary[]>(`/api/executions/${seg(executionId)}/signals`),
     /** Events, checkpoints and metrics of the execution. */
     getExecutionHistory: (executionId: string) => get<ExecutionHistory>(`/api/executions/${seg(executionId)}/history`),
 

@@ -9,6 +9,7 @@ export type { InputField, RetryPolicyInput }
 export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Page, Checkpoint, StateRecord } from '../model/resources.js'
 export type { ExecutionEvent, EventType, ErrorInfo, ExecutionStatus, TaskStatus } from '../model/events.js'
 export type { ExecutionHistory, ExecutionMetrics } from '../model/history.js'
+export type { SignalAnswer, SignalSummary } from '../model/signals.js'
 
 /** A task as a client sends it: `id`, `component` and `action` are required. */
 export type TaskRequest = {

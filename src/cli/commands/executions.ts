@@ -106,6 +106,31 @@ export const executionCommands: Command[] = [
   commandFor('pause', 'pause an execution (running tasks finish, no new task starts)'),
   commandFor('resume', 'resume a paused execution'),
   {
+    name: 'executions signal',
+    args: '<execution_id> <name>',
+    summary: 'send a signal (an approval) to an execution',
+    options: { payload: { type: 'string', value: '<json>', help: 'the payload, as JSON (default null)' }, ...JSON_OPTION },
+    arity: [2, 2],
+    async run(ctx) {
+      const raw = str(ctx.values, 'payload')
+      let payload: unknown = null
+      if (raw !== undefined) {
+        try {
+          payload = JSON.parse(raw) as unknown
+        } catch {
+          throw new UsageError(`--payload must be JSON, got ${raw}`)
+        }
+      }
+      const answer = await ctx.client().sendSignal(ctx.args[0]!, ctx.args[1]!, payload)
+      ctx.io.stdout.write(
+        bool(ctx.values, 'json')
+          ? `${prettyJson(answer)}\n`
+          : `signal ${answer.name} ${answer.delivered ? 'delivered to a waiting task' : 'kept for the next wait'}\n`,
+      )
+      return EXIT.ok
+    },
+  },
+  {
     name: 'executions history',
     args: '<execution_id>',
     summary: "an execution's events, checkpoints and metrics",
