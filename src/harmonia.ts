@@ -25,6 +25,7 @@ import { createExecutionService, type ExecutionsApi } from './services/execution
 import { createFinishedCache } from './services/finished.js'
 import { createRetention, type RetentionOptions } from './services/retention.js'
 import { createSignalService, type SignalsApi } from './services/signals.js'
+import { createSubWorkflowComponent } from './services/subworkflows.js'
 import { createTemplateService, type TemplatesApi } from './services/templates.js'
 import { createWorkflowService, type WorkflowsApi } from './services/workflows.js'
 
@@ -155,6 +156,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     return definition
   })
   const executions = createExecutionService(ctx, workflows, finished)
+  registry.register('harmonia', createSubWorkflowComponent(ctx, { workflows, executions }), { source: 'builtin' })
   const retention = createRetention(ctx, finished)
   if (options.retention) retention.start(options.retention)
 

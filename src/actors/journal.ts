@@ -327,6 +327,15 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         return doc && structuredClone(doc)
       },
     },
+    /** The sub-workflow a task started (API.md "Sub-workflows": `child_execution_id`). */
+    recordChild(executionId: string, taskId: string, childId: string): void {
+      const view = viewOf(executionId)
+      const row = view?.tasks.get(taskId)
+      if (!view || !row) return
+      row.child_execution_id = childId
+      view.dirtyTasks.add(taskId)
+      schedule()
+    },
     /** The in-memory row of a live execution's task (uncommitted changes included). */
     task: (executionId: string, taskId: string): TaskRow | undefined => views.get(executionId)?.tasks.get(taskId),
     /** A durable timer owned by a task (cleared when the task settles). */

@@ -327,6 +327,24 @@ export function createSupervisor(deps: SupervisorDeps) {
       const doc = journal.signals.doc(executionId)
       return doc && { doc, waiting: signals.names(executionId) }
     },
+    /** A live execution's parent link (null: a top-level one); undefined when it is not live here. */
+    parentOf: (executionId: string) => journal.view(executionId)?.parent,
+    /** The sub-workflows a live execution's unfinished tasks started (commands carry over to them). */
+    children(executionId: string): string[] {
+      const view = journal.view(executionId)
+      if (!view) return []
+      const out: string[] = []
+      for (const t of Object.values(view.task_executions)) {
+        if (t.child_execution_id && (t.status === 'running' || t.status === 'paused' || t.status === 'retrying'))
+          out.push(t.child_execution_id)
+      }
+      return out
+    },
+    /** Records on the task's row the child execution it starts (committed before the child is). */
+    async linkChild(executionId: string, taskId: string, childId: string): Promise<void> {
+      journal.recordChild(executionId, taskId, childId)
+      await journal.flushed()
+    },
     /** A live execution's task as its row stands now (uncommitted changes included); undefined when not live here. */
     task(executionId: string, taskId: string): TaskRow | undefined {
       const row = journal.task(executionId, taskId)

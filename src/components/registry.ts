@@ -79,7 +79,8 @@ export function createComponentRegistry(deps: RegistryDeps) {
         handlers.set(action, handler)
       }
       const source = options.source ?? (previous?.kind === 'local' ? previous.source : 'embedded')
-      const entry: ComponentEntry = { kind: 'local', name, source, handlers, description: options.description ?? '' }
+      const description = options.description ?? (previous?.kind === 'local' ? previous.description : '')
+      const entry: ComponentEntry = { kind: 'local', name, source, handlers, description }
       if (options.disabled !== undefined) entry.disabled = options.disabled
       entries.set(name, entry)
     },

@@ -10,7 +10,7 @@ import { metricsOf, type ExecutionHistory } from '../model/history.js'
 import { uuidv7 } from '../model/ids.js'
 import { resolveExecutionInput } from '../model/input.js'
 import { MAX_LIST_LIMIT, pageRequest, toPage } from '../model/paging.js'
-import type { CarriedTask, Execution, ExecutionListQuery, ExecutionSummary, Page } from '../model/resources.js'
+import type { CarriedTask, Execution, ExecutionListQuery, ExecutionSummary, Page, ParentLink } from '../model/resources.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
 import { assertRunnableDirectly } from '../model/template.js'
 import { assertOpen, iso, requireId, type ServiceContext } from './context.js'
@@ -79,11 +79,34 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
   }
 
   /** Sends a command and answers with the status it leads to, unless the execution already ended. */
+  /** Sends a command and answers with the status it leads to; the execution's running sub-workflows follow it. */
   async function command(executionId: string, name: UserCommand): Promise<Execution> {
     requireId('execution', executionId)
+    const children = supervisor.children(executionId)
     await supervisor[name](executionId)
+    for (const child of children) {
+      // A child that already ended (or is already paused) keeps its status: nothing to carry over.
+      await command(child, name).catch((error: unknown) => {
+        if (!(error instanceof InvalidTransitionError || error instanceof NotFoundError)) throw error
+      })
+    }
     const row = await getExecution(executionId)
     return isTerminalExecutionStatus(row.status) ? row : { ...row, status: LEADS_TO[name] }
+  }
+
+  /**
+   * Starts a sub-workflow under a parent's task, with the id the parent recorded first (so a restart never starts a
+   * second child: the parent finds the id and the child, or starts the child with that id).
+   */
+  async function startChild(request: {
+    execution_id: string
+    workflow: WorkflowRecord
+    input: unknown
+    parent: ParentLink
+  }): Promise<Execution> {
+    const input = resolveExecutionInput(request.workflow.definition.input, request.input)
+    const execution = newExecution(request.workflow, input, { execution_id: request.execution_id, parent: request.parent })
+    return launch(execution, request.workflow.definition)
   }
 
   /**
@@ -109,6 +132,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
   return {
     get: getExecution,
     continueFrom,
+    startChild,
     api: {
       /** Creates an execution and starts it; resolves once its row exists (status `pending` or `running`). */
       async startExecution(request: StartExecutionRequest): Promise<Execution> {
