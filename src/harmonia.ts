@@ -103,11 +103,18 @@ export type Harmonia = WorkflowsApi &
 /** The one facade every entry point uses (DESIGN.md "One facade"): embedding code, HTTP routes, the CLI. */
 export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Harmonia> {
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
-  const config = options.config === undefined ? undefined : await loadComponentConfig(options.config)
-  const { harmonia, components } = assemble(options, store)
-  await components.load(config)
-  if (options.recover ?? true) await harmonia.recover()
-  return harmonia
+  try {
+    const config = options.config === undefined ? undefined : await loadComponentConfig(options.config)
+    const { harmonia, components } = assemble(options, store)
+    await components.load(config)
+    if (options.recover ?? true) await harmonia.recover()
+    return harmonia
+  } catch (error) {
+    // A refused start (a bad config, a key that does not open the stored secrets) must not leave the database open:
+    // a pool would keep the process alive, a PGlite folder would stay held.
+    if (!options.store) await store.close().catch(() => {})
+    throw error
+  }
 }
 
 async function openStore(database: string | undefined): Promise<Store> {

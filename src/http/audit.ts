@@ -5,8 +5,11 @@ import { principalOf } from './auth.js'
 
 const READS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
 
-/** The id fields a created resource names itself by (API.md: ids named by kind; a component by its name). */
-const ID_FIELDS = ['execution_id', 'workflow_id', 'template_id', 'checkpoint_id', 'subscription_id', 'name'] as const
+/**
+ * The id fields a created resource names itself by (API.md: ids named by kind; a component by its name), its own id
+ * first: a checkpoint also names its execution, an execution its workflow, a subscription the workflow it filters on.
+ */
+const ID_FIELDS = ['subscription_id', 'checkpoint_id', 'execution_id', 'template_id', 'workflow_id', 'name'] as const
 
 const SINGULAR: Record<string, string> = {
   workflows: 'workflow',

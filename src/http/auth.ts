@@ -48,11 +48,12 @@ export function authenticate(tokens: readonly TokenEntry[]): MiddlewareHandler {
     const token = bearer ?? (streaming ? c.req.query('token') : undefined)
     const entry = token === undefined ? undefined : find(known, token)
     if (entry) {
+      // Set before the role check: a refusal is audited under the token that was refused.
+      c.set(PRINCIPAL as never, { actor: `${entry.role}:${entry.id}`, role: entry.role } satisfies Principal as never)
       const needed = requiredRole(c.req.method, path)
       if (!allows(entry.role, needed)) {
         throw new HttpError(403, 'Forbidden', `this request needs the ${needed} role; the token has the ${entry.role} role`)
       }
-      c.set(PRINCIPAL as never, { actor: `${entry.role}:${entry.id}`, role: entry.role } satisfies Principal as never)
       return next()
     }
     if (token === undefined && c.req.header(SIGNATURE_HEADER) !== undefined && CALLBACK_PATH.test(path)) {

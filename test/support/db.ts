@@ -142,3 +142,24 @@ async function createPostgresDatabase(): Promise<EmptyDatabase> {
     },
   }
 }
+
+/**
+ * Every row of every table (all schemas but the system ones, the migrations journal included), each row as JSON text,
+ * by `schema.table`: what a dump of the database would hold.
+ */
+export async function dumpTables(db: DbExecutor): Promise<Record<string, string[]>> {
+  const tables = rows<{ schema: string; name: string }>(
+    await db.execute(
+      sql`SELECT table_schema AS schema, table_name AS name FROM information_schema.tables
+          WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1, 2`,
+    ),
+  )
+  const dump: Record<string, string[]> = {}
+  for (const { schema, name } of tables) {
+    const table = sql`${sql.identifier(schema)}.${sql.identifier(name)}`
+    dump[`${schema}.${name}`] = rows<{ row: string }>(await db.execute(sql`SELECT row_to_json(t)::text AS row FROM ${table} t`)).map(
+      (r) => r.row,
+    )
+  }
+  return dump
+}
