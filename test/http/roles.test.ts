@@ -41,6 +41,7 @@ const OPERATOR_WRITES = new Set([
   'POST /checkpoints/:id/restore',
   'POST /executions/:id/tasks/:taskId/complete',
   'POST /executions/:id/tasks/:taskId/fail',
+  'POST /executions/:id/signals/:name',
 ])
 
 /** The role API.md asks of a route (written from the contract, not from src/http/roles.ts). */
@@ -74,6 +75,8 @@ function concrete(route: AppRoute, ids: Ids): string {
         return ids.execution
       case 'tasks':
         return 'a'
+      case 'signals':
+        return 'approved'
       case 'templates':
         return ids.template
       case 'checkpoints':
@@ -104,6 +107,7 @@ function bodyOf(route: AppRoute, ids: Ids): unknown {
     'POST /templates/:id/instantiate': { parameter_values: {} },
     'PUT /state/:executionId': { state: { k: 1 } },
     'POST /checkpoints': { execution_id: ids.execution },
+    'POST /executions/:id/signals/:name': { payload: { ok: true } },
   }
   return bodies[`${route.method} ${rest}`]
 }
