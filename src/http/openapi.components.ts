@@ -74,6 +74,17 @@ export function componentSchemas(): Record<string, unknown> {
         error,
         retries: { type: 'integer' },
         attempts: { type: 'integer' },
+        items: {
+          type: 'object',
+          description: 'A fan-out task only: its progress',
+          properties: {
+            total: { type: 'integer' },
+            completed: { type: 'integer' },
+            failed: { type: 'integer' },
+            running: { type: 'integer' },
+          },
+        },
+        child_execution_id: { ...uuid, description: 'A harmonia.run_workflow task only: the child execution' },
       },
     },
     Execution: {
@@ -91,6 +102,11 @@ export function componentSchemas(): Record<string, unknown> {
         error,
         metadata: { type: 'object' },
         restored_from: { type: ['string', 'null'], format: 'uuid' },
+        parent: {
+          type: ['object', 'null'],
+          description: 'The execution and task that started this one as a sub-workflow',
+          properties: { execution_id: uuid, task_id: { type: 'string' } },
+        },
         task_executions: { type: 'object', additionalProperties: ref('TaskExecution') },
       },
     },
@@ -158,6 +174,29 @@ export function componentSchemas(): Record<string, unknown> {
         enabled: { type: 'boolean', description: 'False for a built-in the operator has not enabled' },
         created_at: time,
         updated_at: time,
+      },
+    },
+    SignalAnswer: {
+      type: 'object',
+      required: ['execution_id', 'name', 'delivered'],
+      properties: { execution_id: uuid, name: { type: 'string' }, delivered: { type: 'boolean' } },
+    },
+    SignalSummary: {
+      type: 'object',
+      required: ['name', 'waiting', 'received'],
+      properties: { name: { type: 'string' }, waiting: { type: 'boolean' }, received: { type: 'array', items: {} } },
+    },
+    AuditRecord: {
+      type: 'object',
+      properties: {
+        audit_id: uuid,
+        time: dateTime,
+        actor: { type: 'string' },
+        action: { type: 'string' },
+        method: { type: 'string' },
+        path: { type: 'string' },
+        target_id: { type: ['string', 'null'] },
+        status: { type: 'integer' },
       },
     },
     ComponentHealth: {

@@ -118,6 +118,35 @@ function apiPaths(): Record<string, Record<string, unknown>> {
         errors: command,
       }),
     },
+    '/executions/{id}/signals/{name}': {
+      post: op('executions', {
+        summary: 'Send a signal (an approval): taken by a waiting wait_for_signal task, else kept for the next wait',
+        params: [id('id'), named('name')],
+        body: 'SendSignal',
+        ok: [202, ref('SignalAnswer')],
+        errors: [400, 401, 403, 404, 409, 413, 415, 422],
+      }),
+    },
+    '/executions/{id}/signals': {
+      get: op('executions', {
+        summary: 'One entry per signal name waited for or sent, with the payloads received',
+        params: [id('id')],
+        ok: [200, { type: 'array', items: ref('SignalSummary') }],
+        errors: [401, 403, 404],
+      }),
+    },
+    '/audit': {
+      get: op('audit', {
+        summary: 'The audit trail of state-changing requests, newest first (admin)',
+        params: [
+          ...listParams.slice(0, 2),
+          { name: 'target_id', in: 'query', schema: { type: 'string' } },
+          { name: 'actor', in: 'query', schema: { type: 'string' } },
+        ],
+        ok: [200, page('AuditRecord')],
+        errors: [401, 403, 422],
+      }),
+    },
     '/executions/{id}/history': {
       get: op('executions', { summary: 'Events, checkpoints and metrics', params: [id('id')], ok: [200, ref('ExecutionHistory')] }),
     },

@@ -25,6 +25,9 @@ export const CheckpointBody = v.object({
   execution_id: v.pipe(v.string('execution_id must be a string'), v.uuid('execution_id must be a UUID')),
 })
 
+/** `POST /api/executions/{id}/signals/{name}`: the payload the waiting task gets as its output. */
+export const SendSignalBody = v.object({ payload: v.optional(v.unknown()) })
+
 /** Every request body, by the name the OpenAPI document gives its schema component. */
 export const REQUEST_BODIES = {
   WorkflowDefinition: WorkflowDefinitionSchema,
@@ -37,6 +40,7 @@ export const REQUEST_BODIES = {
   ReplaceComponent: ReplaceComponentSchema,
   CompleteTask: CompleteTaskSchema,
   FailTask: FailTaskSchema,
+  SendSignal: SendSignalBody,
 } as const
 
 export type RequestBodyName = keyof typeof REQUEST_BODIES

@@ -41,6 +41,10 @@ const API_ROUTES = [
   'GET /components/{name}/health',
   'POST /executions/{id}/tasks/{task_id}/complete',
   'POST /executions/{id}/tasks/{task_id}/fail',
+  // Part 2: signals and the audit trail.
+  'POST /executions/{id}/signals/{name}',
+  'GET /executions/{id}/signals',
+  'GET /audit',
 ]
 /** Served beyond API.md (and documented): rerun, and issue 4's stream of every execution for dashboards. */
 const EXTRA_API_ROUTES = ['POST /executions/{id}/rerun']
