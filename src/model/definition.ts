@@ -10,6 +10,9 @@ export type InputType = (typeof INPUT_TYPES)[number]
 /** One accepted execution input (API.md: `input` of a workflow). */
 export type InputField = { type?: InputType; required?: boolean; default?: unknown; description?: string }
 
+/** A workflow's accepted inputs: fields by name, or a JSON Schema object (model/json-schema-input.ts). */
+export type InputSpec = Record<string, InputField> | Record<string, unknown>
+
 /** The retry policy object a user may send; every field optional. Intervals in seconds. */
 export type RetryPolicyInput = {
   max_attempts?: number
@@ -46,7 +49,8 @@ export type WorkflowDefinition = {
   name: string
   description: string
   metadata: Record<string, unknown>
-  input: Record<string, InputField>
+  /** Accepted inputs: `{name: {type, required, default}}`, or a JSON Schema (`"type": "object"` or `"$schema"`). */
+  input: InputSpec
   output: Record<string, unknown>
   tasks: TaskDefinition[]
   max_concurrency: number

@@ -1,6 +1,7 @@
 import { ValidationError, type FieldError } from '../errors.js'
 import { appendPath, isPlainObject, setOwn } from '../json.js'
-import type { InputField, InputType } from './definition.js'
+import type { InputField, InputSpec, InputType } from './definition.js'
+import { isJsonSchemaInput, resolveJsonSchemaInput } from './json-schema-input.js'
 
 /** True when `value` has the declared input type (`integer`: a whole number; `object`: a plain object, not an array). */
 export function matchesInputType(value: unknown, type: InputType): boolean {
@@ -51,6 +52,11 @@ export function resolveExecutionInput(spec: Record<string, InputField>, input: u
   }
   if (errors.length > 0) throw new ValidationError(errors, `Invalid ${root}`)
   return resolved
+}
+
+/** A workflow's execution input checked and completed by its spec: fields by name, or a JSON Schema. */
+export function resolveWorkflowInput(spec: InputSpec, input: unknown, root = 'input'): Record<string, unknown> {
+  return isJsonSchemaInput(spec) ? resolveJsonSchemaInput(spec, input, root) : resolveExecutionInput(spec, input, root)
 }
 
 /** "the string \"abc\"", "the number 1.5", "an array", … for error messages. */

@@ -1,4 +1,4 @@
-import type { InputField, TaskDefinition } from './definition.js'
+import type { InputField, InputSpec, TaskDefinition } from './definition.js'
 import type { ErrorInfo } from './events.js'
 import type { ExecutionStatus, TaskStatus } from './status.js'
 
@@ -10,7 +10,7 @@ export type Workflow = {
   description: string
   version: number
   metadata: Record<string, unknown>
-  input: Record<string, InputField>
+  input: InputSpec
   output: Record<string, unknown>
   tasks: TaskDefinition[]
   max_concurrency: number

@@ -22,12 +22,14 @@ import {
   DEFAULT_MAX_TASKS,
   INPUT_TYPES,
   type InputField,
+  type InputSpec,
   type InputType,
   type TaskDefinition,
   type WorkflowDefinition,
 } from './definition.js'
 import { checkTimerRanges } from './limits.js'
 import { describeInputType, describeValue, matchesInputType } from './input.js'
+import { isJsonSchemaInput, schemaProblems } from './json-schema-input.js'
 import { WorkflowDefinitionListSchema } from './workflow.schema.js'
 
 export type ParseWorkflowOptions = {
@@ -155,6 +157,10 @@ function issueToErrors(issue: v.BaseIssue<unknown>, sketches: TaskSketch[], pare
 }
 
 function checkInputDefaults(input: unknown, errors: FieldError[]): void {
+  if (isJsonSchemaInput(input)) {
+    errors.push(...schemaProblems(input))
+    return
+  }
   if (!isPlainObject(input)) return
   for (const [name, field] of Object.entries(input)) {
     if (!isPlainObject(field) || field.default === undefined) continue
@@ -305,9 +311,12 @@ function checkComponents(sketches: TaskSketch[], catalog: ComponentCatalog, erro
   }
 }
 
-function buildDefinition(parsed: WorkflowOutput): WorkflowDefinition {
+/** The accepted inputs as stored: a JSON Schema as given, fields with only their known keys. */
+function buildInput(spec: WorkflowOutput['input']): InputSpec {
+  if (isJsonSchemaInput(spec)) return structuredClone(spec)
   const input: Record<string, InputField> = {}
-  for (const [name, field] of Object.entries(parsed.input)) {
+  const fields: Record<string, InputField> = spec
+  for (const [name, field] of Object.entries(fields)) {
     const out: InputField = {}
     if (field.type !== undefined) out.type = field.type
     if (field.required !== undefined) out.required = field.required
@@ -315,11 +324,15 @@ function buildDefinition(parsed: WorkflowOutput): WorkflowDefinition {
     if (field.description !== undefined) out.description = field.description
     setOwn(input, name, out)
   }
+  return input
+}
+
+function buildDefinition(parsed: WorkflowOutput): WorkflowDefinition {
   const definition: WorkflowDefinition = {
     name: parsed.name,
     description: parsed.description,
     metadata: parsed.metadata,
-    input,
+    input: buildInput(parsed.input),
     output: parsed.output,
     tasks: parsed.tasks.map(buildTask),
     max_concurrency: parsed.max_concurrency,

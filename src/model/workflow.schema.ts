@@ -7,6 +7,7 @@
 import * as v from 'valibot'
 import { isPlainObject } from '../json.js'
 import { DEFAULT_MAX_CONCURRENCY, INPUT_TYPES } from './definition.js'
+import { isJsonSchemaInput, type JsonSchemaInput } from './json-schema-input.js'
 
 const nonEmptyString = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))
 
@@ -114,7 +115,13 @@ const workflowEntries = {
   /** Accepted and ignored: the server numbers versions. */
   version: v.optional(v.union([v.string(), v.number()], 'must be a string or a number')),
   metadata: v.optional(JsonObjectSchema, () => ({})),
-  input: v.optional(objectRecord(v.string(), InputFieldSchema, 'must be an object of input fields'), () => ({})),
+  input: v.optional(
+    v.union(
+      [v.custom<JsonSchemaInput>(isJsonSchemaInput), objectRecord(v.string(), InputFieldSchema, 'must be an object of input fields')],
+      'must be an object of input fields, or a JSON Schema with "type": "object"',
+    ),
+    () => ({}),
+  ),
   output: v.optional(JsonObjectSchema, () => ({})),
   max_concurrency: v.optional(
     v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1')),

@@ -8,7 +8,7 @@ import type { WorkflowDefinition } from '../model/definition.js'
 import type { ExecutionEvent } from '../model/events.js'
 import { metricsOf, type ExecutionHistory } from '../model/history.js'
 import { uuidv7 } from '../model/ids.js'
-import { resolveExecutionInput } from '../model/input.js'
+import { resolveWorkflowInput } from '../model/input.js'
 import { MAX_LIST_LIMIT, pageRequest, toPage } from '../model/paging.js'
 import type { CarriedTask, Execution, ExecutionListQuery, ExecutionSummary, Page, ParentLink } from '../model/resources.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
@@ -104,7 +104,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     input: unknown
     parent: ParentLink
   }): Promise<Execution> {
-    const input = resolveExecutionInput(request.workflow.definition.input, request.input)
+    const input = resolveWorkflowInput(request.workflow.definition.input, request.input)
     const execution = newExecution(request.workflow, input, { execution_id: request.execution_id, parent: request.parent })
     return launch(execution, request.workflow.definition)
   }
@@ -141,7 +141,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
         assertRunnableDirectly(record.definition)
         assertStorable(request.input, 'input')
         assertStorable(request.metadata, 'metadata')
-        const input = resolveExecutionInput(record.definition.input, request.input)
+        const input = resolveWorkflowInput(record.definition.input, request.input)
         return launch(newExecution(record, input, { metadata: request.metadata ?? {} }), record.definition)
       },
 

@@ -1,3 +1,5 @@
+import type { InputField } from '../../model/definition.js'
+import { isJsonSchemaInput } from '../../model/json-schema-input.js'
 import type { HarmoniaClient, Workflow, WorkflowRequest } from '../../client/index.js'
 import { bool, int, JSON_OPTION, PAGE_OPTIONS, pageQuery, type Command, type CommandContext } from '../command.js'
 import { loadObject } from '../documents.js'
@@ -89,10 +91,14 @@ export const workflowCommands: Command[] = [
         ...(w.description ? [`  description: ${w.description}`] : []),
         `  created:     ${formatTime(w.created_at)}`,
         `  updated:     ${formatTime(w.updated_at)}`,
-        ...Object.entries(w.input).map(
-          ([name, f]) =>
-            `  input:       ${name} (${f.type ?? 'any'}${f.required ? ', required' : ''}${f.default !== undefined ? `, default ${JSON.stringify(f.default)}` : ''})`,
-        ),
+        ...(isJsonSchemaInput(w.input)
+          ? [
+              `  input:       a JSON Schema (${Object.keys((w.input.properties as object | undefined) ?? {}).join(', ') || 'no properties'})`,
+            ]
+          : Object.entries(w.input as Record<string, InputField>).map(
+              ([name, f]) =>
+                `  input:       ${name} (${f.type ?? 'any'}${f.required ? ', required' : ''}${f.default !== undefined ? `, default ${JSON.stringify(f.default)}` : ''})`,
+            )),
         ...Object.entries(w.output).map(
           ([name, expr]) => `  output:      ${name} = ${typeof expr === 'string' ? expr : JSON.stringify(expr)}`,
         ),
