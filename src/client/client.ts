@@ -38,6 +38,9 @@ export function getHarmoniaClient(options: ClientOptions = {}) {
       http.request<Workflow>('PUT', `/api/workflows/${seg(workflowId)}`, { body }),
     /** 409 while executions of it are unfinished. */
     deleteWorkflow: (workflowId: string) => http.request<void>('DELETE', `/api/workflows/${seg(workflowId)}`),
+    /** Its versions, newest first. */
+    listWorkflowVersions: (workflowId: string, query: ListQuery = {}) =>
+      get<Page<{ version: number; created_at: string }>>(`/api/workflows/${seg(workflowId)}/versions`, query),
     /** `filter` matches the name (substring). */
     listWorkflows: (query: ListQuery = {}) => get<Page<Workflow>>('/api/workflows', query),
 
@@ -50,6 +53,12 @@ export function getHarmoniaClient(options: ClientOptions = {}) {
     cancelWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/cancel`),
     pauseWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/pause`),
     resumeWorkflow: (executionId: string) => post<Execution>(`/api/executions/${seg(executionId)}/resume`),
+    /**
+     * A new execution where `tasks` and their downstream run again (without `tasks`: what failed, was canceled or
+     * skipped), the other completed tasks keeping their outputs; `input` replaces the execution input.
+     */
+    rerunExecution: (executionId: string, request: { tasks?: string[]; input?: Record<string, unknown> } = {}) =>
+      post<Execution>(`/api/executions/${seg(executionId)}/rerun`, request),
     /** Sends a signal (an approval): `delivered` when a waiting task took it at once, else it is kept for the next wait. */
     sendSignal: (executionId: string, name: string, payload?: unknown) =>
       post<SignalAnswer>(`/api/executions/${seg(executionId)}/signals/${seg(name)}`, payload === undefined ? {} : { payload }),
@@ -60,7 +69,12 @@ export function getHarmoniaClient(options: ClientOptions = {}) {
 
     // Templates
     createTemplate: (body: TemplateRequest) => post<Template>('/api/templates', body),
-    getTemplate: (templateId: string) => get<Template>(`/api/templates/${seg(templateId)}`),
+    /** The latest version, or `version`. */
+    getTemplate: (templateId: string, query: { version?: number } = {}) => get<Template>(`/api/templates/${seg(templateId)}`, query),
+    /** A new template version (`version` + 1); fields left out keep their values. */
+    updateTemplate: (templateId: string, body: Partial<TemplateRequest>) =>
+      http.request<Template>('PUT', `/api/templates/${seg(templateId)}`, { body }),
+    deleteTemplate: (templateId: string) => http.request<void>('DELETE', `/api/templates/${seg(templateId)}`),
     listTemplates: (query: ListQuery = {}) => get<Page<Template>>('/api/templates', query),
     /** A new workflow from the template with `parameter_values` substituted. */
     instantiateTemplate: (templateId: string, body: InstantiateTemplateRequest = {}) =>

@@ -66,7 +66,7 @@ export type TemplateRequest = {
 }
 
 /** The body of `POST /api/templates/{id}/instantiate`. */
-export type InstantiateTemplateRequest = { parameter_values?: Record<string, unknown>; name?: string }
+export type InstantiateTemplateRequest = { parameter_values?: Record<string, unknown>; name?: string; version?: number }
 
 export type ListQuery = { limit?: number; offset?: number; filter?: string }
 export type ExecutionListQuery = ListQuery & { status?: ExecutionStatus; workflow_id?: string }

@@ -21,7 +21,7 @@ const wire = ({ snapshot: _s, skip: _k, awaiting: _a, ...task }: TaskRow) => tas
  */
 export function createMemoryStore(): Store {
   const workflows = new Map<string, WorkflowRecord[]>()
-  const templates = new Map<string, TemplateRecord>()
+  const templates = new Map<string, TemplateRecord[]>()
   const executions = new Map<string, Row>()
   const events = new Map<string, ExecutionEvent[]>()
   const timers = new Map<string, Map<string, TimerRow>>()
@@ -63,21 +63,33 @@ export function createMemoryStore(): Store {
           .filter((r) => needle === undefined || r.definition.name.toLowerCase().includes(needle))
         return page(all.map(copy), limit, offset)
       },
+      async versions(workflowId, { limit, offset }) {
+        const all = [...(workflows.get(workflowId) ?? [])].reverse().map((r) => ({ version: r.version, created_at: r.updatedAt }))
+        return page(all, limit, offset)
+      },
       async delete(workflowId) {
         return workflows.delete(workflowId)
       },
     },
     templates: {
       async insert(record) {
-        templates.set(record.template_id, copy(record))
+        const versions = templates.get(record.template_id) ?? []
+        versions.push(copy(record))
+        templates.set(record.template_id, versions)
       },
-      async get(templateId) {
-        const found = templates.get(templateId)
+      async get(templateId, version) {
+        const versions = templates.get(templateId)
+        const found = version === undefined ? versions?.at(-1) : versions?.find((t) => t.version === version)
         return found && copy(found)
+      },
+      async delete(templateId) {
+        return templates.delete(templateId)
       },
       async list({ limit, offset, filter }) {
         const needle = filter?.toLowerCase()
-        const all = [...templates.values()].filter((t) => needle === undefined || t.name.toLowerCase().includes(needle))
+        const all = [...templates.values()]
+          .map((versions) => versions.at(-1)!)
+          .filter((t) => needle === undefined || t.name.toLowerCase().includes(needle))
         return page(all.map(copy), limit, offset)
       },
     },

@@ -31,7 +31,10 @@ export type TemplateRecord = {
   description: string
   workflow_definition_id: string
   parameters: Record<string, unknown>
+  /** The template's own version (1, then + 1 per update). */
   version: number
+  /** The workflow version it instantiates. */
+  workflow_version: number
   created_at: string
 }
 
@@ -120,11 +123,17 @@ export type Store = {
     latest(workflowId: string): Promise<WorkflowRecord | undefined>
     version(workflowId: string, version: number): Promise<WorkflowRecord | undefined>
     list(query: { limit: number; offset: number; filter?: string }): Promise<StorePage<WorkflowRecord>>
+    /** Its versions, newest first. */
+    versions(workflowId: string, query: { limit: number; offset: number }): Promise<StorePage<{ version: number; created_at: string }>>
     delete(workflowId: string): Promise<boolean>
   }
   templates: {
+    /** Stores a template version: the first (a new template) or the next one (`version` + 1, which becomes the latest). */
     insert(record: TemplateRecord): Promise<void>
-    get(templateId: string): Promise<TemplateRecord | undefined>
+    /** The latest version, or `version`. */
+    get(templateId: string, version?: number): Promise<TemplateRecord | undefined>
+    /** Deletes the template with all its versions. */
+    delete(templateId: string): Promise<boolean>
     list(query: { limit: number; offset: number; filter?: string }): Promise<StorePage<TemplateRecord>>
   }
   executions: {

@@ -102,6 +102,7 @@ export function componentSchemas(): Record<string, unknown> {
         error,
         metadata: { type: 'object' },
         restored_from: { type: ['string', 'null'], format: 'uuid' },
+        rerun_of: { type: ['string', 'null'], format: 'uuid' },
         parent: {
           type: ['object', 'null'],
           description: 'The execution and task that started this one as a sub-workflow',
@@ -140,8 +141,14 @@ export function componentSchemas(): Record<string, unknown> {
         workflow_definition_id: uuid,
         parameters: { type: 'object' },
         version: { type: 'integer' },
+        workflow_version: { type: 'integer' },
         created_at: dateTime,
       },
+    },
+    WorkflowVersion: {
+      type: 'object',
+      required: ['version', 'created_at'],
+      properties: { version: { type: 'integer' }, created_at: dateTime },
     },
     State: {
       type: 'object',

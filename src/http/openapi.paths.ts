@@ -65,6 +65,14 @@ function apiPaths(): Record<string, Record<string, unknown>> {
       post: op('workflows', { summary: 'Create a workflow', body: 'WorkflowDefinition', ok: [201, ref('Workflow')], errors: workflowBody }),
       get: op('workflows', { summary: 'List workflows', params: listParams, ok: [200, page('Workflow')], errors: list }),
     },
+    '/workflows/{id}/versions': {
+      get: op('workflows', {
+        summary: 'The versions of a workflow, newest first',
+        params: [id('id'), ...listParams.slice(0, 2)],
+        ok: [200, page('WorkflowVersion')],
+        errors: [401, 403, 404, 422],
+      }),
+    },
     '/workflows/{id}': {
       get: op('workflows', {
         summary: 'Get a workflow (latest, or ?version=N)',
@@ -112,10 +120,11 @@ function apiPaths(): Record<string, Record<string, unknown>> {
     },
     '/executions/{id}/rerun': {
       post: op('executions', {
-        summary: 'Rerun the failed and skipped tasks of a failed execution',
+        summary: 'A new execution where the named tasks (and their downstream) run again, or what did not complete; input replaces the old',
         params: [id('id')],
+        body: 'Rerun',
         ok: [201, ref('Execution')],
-        errors: command,
+        errors: [...command, 400, 413, 415, 422],
       }),
     },
     '/executions/{id}/signals/{name}': {
@@ -204,7 +213,26 @@ function apiPaths(): Record<string, Record<string, unknown>> {
       post: op('templates', { summary: 'Create a template', body: 'CreateTemplate', ok: [201, ref('Template')], errors: create }),
       get: op('templates', { summary: 'List templates', params: listParams, ok: [200, page('Template')], errors: list }),
     },
-    '/templates/{id}': { get: op('templates', { summary: 'Get a template', params: [id('id')], ok: [200, ref('Template')] }) },
+    '/templates/{id}': {
+      get: op('templates', {
+        summary: 'Get a template (latest, or ?version=N)',
+        params: [id('id'), query('version', { type: 'integer' })],
+        ok: [200, ref('Template')],
+      }),
+      put: op('templates', {
+        summary: 'A new template version (version + 1); fields left out keep their values',
+        params: [id('id')],
+        body: 'CreateTemplate',
+        ok: [200, ref('Template')],
+        errors: [400, 401, 403, 404, 413, 415, 422],
+      }),
+      delete: op('templates', {
+        summary: 'Delete a template and its versions',
+        params: [id('id')],
+        ok: [204, null],
+        errors: [401, 403, 404],
+      }),
+    },
     '/templates/{id}/instantiate': {
       post: op('templates', {
         summary: 'Instantiate a template into a new workflow',

@@ -25,6 +25,17 @@ export const CheckpointBody = v.object({
   execution_id: v.pipe(v.string('execution_id must be a string'), v.uuid('execution_id must be a UUID')),
 })
 
+/** `POST /api/executions/{id}/rerun`: which tasks run again (and their downstream), and an input that replaces the old. */
+export const RerunBody = v.object({
+  tasks: v.optional(
+    v.pipe(
+      v.array(v.pipe(v.string('each task must be a task id'), v.nonEmpty()), 'tasks must be a list of task ids'),
+      v.nonEmpty('tasks must name at least one task (leave it out to rerun what did not complete)'),
+    ),
+  ),
+  input: v.optional(v.unknown()),
+})
+
 /** `POST /api/executions/{id}/signals/{name}`: the payload the waiting task gets as its output. */
 export const SendSignalBody = v.object({ payload: v.optional(v.unknown()) })
 
@@ -41,6 +52,7 @@ export const REQUEST_BODIES = {
   CompleteTask: CompleteTaskSchema,
   FailTask: FailTaskSchema,
   SendSignal: SendSignalBody,
+  Rerun: RerunBody,
 } as const
 
 export type RequestBodyName = keyof typeof REQUEST_BODIES

@@ -26,7 +26,10 @@ export type Template = {
   description: string
   workflow_definition_id: string
   parameters: Record<string, InputField>
+  /** The template's own version: 1, then + 1 per `PUT /api/templates/{id}`. */
   version: number
+  /** The version of the workflow it instantiates. */
+  workflow_version: number
   created_at: string
 }
 
@@ -64,6 +67,8 @@ export type Execution = {
   error: ErrorInfo | null
   metadata: Record<string, unknown>
   restored_from: string | null
+  /** The execution this one reruns (`POST /api/executions/{id}/rerun`), or null. */
+  rerun_of: string | null
   /** Set when a `harmonia.run_workflow` task started this execution. */
   parent: ParentLink | null
   task_executions: Record<string, TaskExecution>

@@ -18,6 +18,9 @@ export type TemplateBody = v.InferOutput<typeof TemplateBodySchema>
 export const InstantiateBodySchema = v.object({
   parameter_values: v.optional(objectRecord(v.string(), v.unknown(), 'parameter_values must be an object'), {}),
   name: v.optional(v.pipe(v.string(), v.trim(), v.nonEmpty('name must not be empty'), v.maxLength(200))),
+  version: v.optional(
+    v.pipe(v.number('version must be a number'), v.integer('version must be a whole number'), v.minValue(1, 'version must be at least 1')),
+  ),
 })
 
 /** Every `${params.<name>}` referenced anywhere in `value`, with the first path it appears at (`tasks[0].input.file`). */

@@ -2,7 +2,8 @@ import { newTaskExecution } from '../actors/projection.js'
 import type { UserCommand } from '../actors/supervisor.js'
 import { TIMEOUT_KEY } from '../actors/timer-keys.js'
 import type { WorkflowRecord } from '../db/store.js'
-import { InvalidTransitionError, NotFoundError } from '../errors.js'
+import { InvalidTransitionError, NotFoundError, ValidationError } from '../errors.js'
+import { planOf } from '../machines/plan.js'
 import { assertStorable, getOwn } from '../json.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ExecutionEvent } from '../model/events.js'
@@ -16,6 +17,9 @@ import { assertRunnableDirectly } from '../model/template.js'
 import { assertOpen, iso, requireId, type ServiceContext } from './context.js'
 import type { FinishedCache } from './finished.js'
 import type { WorkflowService } from './workflows.js'
+
+/** `POST /api/executions/{id}/rerun`. */
+export type RerunRequest = { tasks?: string[]; input?: unknown }
 
 export type StartExecutionRequest = {
   workflow_id: string
@@ -53,6 +57,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
       error: null,
       metadata: {},
       restored_from: null,
+      rerun_of: null,
       parent: null,
       task_executions: Object.fromEntries(record.definition.tasks.map((t) => [t.id, newTaskExecution(t.id)])),
       ...extra,
@@ -129,6 +134,60 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     return launch(execution, record.definition, { carried, state })
   }
 
+  /** The tasks a rerun runs again: the named ones and their downstream, else every one that did not complete. */
+  async function rerunSet(source: Execution, tasks: readonly string[] | undefined): Promise<Set<string>> {
+    if (tasks === undefined)
+      return new Set(
+        Object.values(source.task_executions)
+          .filter((t) => t.status !== 'completed')
+          .map((t) => t.task_id),
+      )
+    const plan = planOf((await workflows.record(source.workflow_id, source.workflow_version)).definition)
+    const unknown = tasks.map((id, i) => [id, i] as const).filter(([id]) => !plan.index.has(id))
+    if (unknown.length > 0) {
+      throw new ValidationError(
+        unknown.map(([id, i]) => ({ path: `tasks[${i}]`, message: `the workflow has no task ${JSON.stringify(id)}` })),
+      )
+    }
+    const out = new Set<string>()
+    const stack = tasks.map((id) => plan.index.get(id)!)
+    while (stack.length > 0) {
+      const i = stack.pop()!
+      if (out.has(plan.ids[i]!)) continue
+      out.add(plan.ids[i]!)
+      stack.push(...plan.dependents[i]!)
+    }
+    return out
+  }
+
+  /**
+   * A new execution (`rerun_of` the source) where the named `tasks` and everything downstream of them run again and
+   * every other completed task keeps its output; without `tasks`, the failed, canceled and skipped ones run again.
+   * `input` replaces the execution input for the tasks that run. 409 unless the source has ended.
+   */
+  async function rerunExecution(executionId: string, request: RerunRequest = {}): Promise<Execution> {
+    const source = await getExecution(executionId)
+    const rerun = await rerunSet(source, request.tasks)
+    if (!isTerminalExecutionStatus(source.status) || rerun.size === 0) {
+      throw new InvalidTransitionError(
+        'execution',
+        executionId,
+        'rerun',
+        rerun.size === 0 ? `${source.status} (nothing failed: name the tasks to rerun)` : source.status,
+      )
+    }
+    const carried: Record<string, CarriedTask> = {}
+    for (const t of Object.values(source.task_executions)) {
+      if (t.status === 'completed' && !rerun.has(t.task_id))
+        carried[t.task_id] = { status: 'completed', output: t.output, attempts: t.attempts }
+    }
+    const { definition } = await workflows.record(source.workflow_id, source.workflow_version)
+    assertStorable(request.input, 'input')
+    const input = request.input === undefined ? source.input : resolveWorkflowInput(definition.input, request.input)
+    const state = (await store.state.get(executionId))?.state ?? {}
+    return continueFrom({ ...source, input }, carried, { rerun_of: executionId, metadata: source.metadata }, state)
+  }
+
   return {
     get: getExecution,
     continueFrom,
@@ -189,18 +248,15 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
         return supervisor.subscribeAll(listener)
       },
 
+      rerunExecution,
+
       /** A new execution from a failed (or canceled) one: completed tasks keep their outputs; the rest run again. */
       async rerunFailed(executionId: string): Promise<Execution> {
         const source = await getExecution(executionId)
         if (source.status !== 'failed' && source.status !== 'canceled') {
           throw new InvalidTransitionError('execution', executionId, 'rerun', source.status)
         }
-        const carried: Record<string, CarriedTask> = {}
-        for (const t of Object.values(source.task_executions)) {
-          if (t.status === 'completed') carried[t.task_id] = { status: 'completed', output: t.output, attempts: t.attempts }
-        }
-        const state = (await store.state.get(executionId))?.state ?? {}
-        return continueFrom(source, carried, { metadata: { ...source.metadata, rerun_of: executionId } }, state)
+        return rerunExecution(executionId)
       },
 
       /** Events, checkpoints and metrics of an execution (the seed's ExecutionHistory). */

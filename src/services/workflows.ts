@@ -108,6 +108,13 @@ export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown
         return insert({ workflowId, version, definition, createdAt: current.createdAt, updatedAt: iso(ctx.now()) })
       },
 
+      /** Its versions, newest first (`{version, created_at}`), paged. */
+      async listWorkflowVersions(workflowId: string, query: ListQuery = {}): Promise<Page<{ version: number; created_at: string }>> {
+        await cache.get(workflowId)
+        const request = pageRequest(query)
+        return toPage(await ctx.store.workflows.versions(workflowId, request), request, (v) => v)
+      },
+
       /** Deletes the workflow and its versions; 409 while executions of it are not finished. */
       async deleteWorkflow(workflowId: string): Promise<void> {
         await cache.get(workflowId)

@@ -70,6 +70,7 @@ describe('watch view', () => {
     error: null,
     metadata: {},
     restored_from: null,
+    rerun_of: null,
     parent: null,
     task_executions: {
       a: {

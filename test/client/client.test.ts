@@ -219,6 +219,7 @@ describe('executions', () => {
         'error',
         'metadata',
         'restored_from',
+        'rerun_of',
         'parent',
         'task_executions',
       ].sort(),
@@ -326,7 +327,7 @@ describe('templates', () => {
       parameters: { who: { type: 'string', required: true }, times: { type: 'integer', default: 2 } },
     })
     expect(Object.keys(template).sort()).toEqual(
-      ['template_id', 'name', 'description', 'workflow_definition_id', 'parameters', 'version', 'created_at'].sort(),
+      ['template_id', 'name', 'description', 'workflow_definition_id', 'workflow_version', 'parameters', 'version', 'created_at'].sort(),
     )
     expect(template).toMatchObject({
       name: 'greeter_template',

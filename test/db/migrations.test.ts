@@ -28,8 +28,12 @@ const TABLES = [
   'execution_signals',
   'execution_state',
   'executions',
+  'schedule_ticks',
+  'subscription_cursors',
+  'subscriptions',
   'task_executions',
   'task_items',
+  'template_versions',
   'templates',
   'timers',
   'workflow_versions',
@@ -121,6 +125,7 @@ async function expectSeedReadable(handle: DatabaseHandle): Promise<void> {
     error: null,
     metadata: { who: 'seed' },
     restored_from: null,
+    rerun_of: null,
     parent: null,
     task_executions: {
       a: {

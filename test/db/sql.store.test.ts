@@ -42,6 +42,7 @@ function execution(workflow: WorkflowRecord, overrides: Partial<Execution> = {})
     error: null,
     metadata: {},
     restored_from: null,
+    rerun_of: null,
     parent: null,
     task_executions: Object.fromEntries(workflow.definition.tasks.map((t) => [t.id, newTask(t.id)])),
     ...overrides,
@@ -196,6 +197,7 @@ describeEachDriver('SQL store', ({ driver, db }) => {
       workflow_definition_id: wf.workflowId,
       parameters: { day: { type: 'string' }, list: ['a', 1] },
       version: 1,
+      workflow_version: 1,
       created_at: at(10),
     }
     const t2 = { ...t1, template_id: uuidv7(), name: 'Hourly', created_at: at(20) }
@@ -203,8 +205,20 @@ describeEachDriver('SQL store', ({ driver, db }) => {
     await store.templates.insert(t2)
     expect(await store.templates.get(t1.template_id)).toEqual(t1)
     expect(await store.templates.get(uuidv7())).toBeUndefined()
-    expect(await store.templates.list({ limit: 10, offset: 0 })).toEqual({ items: [t1, t2], total: 2 })
-    expect(await store.templates.list({ limit: 10, offset: 0, filter: 'etl' })).toEqual({ items: [t1], total: 1 })
+    // A second version becomes the latest; the first stays readable by its number; the list shows the latest.
+    const t1v2 = { ...t1, version: 2, name: 'Nightly ETL v2', created_at: at(30) }
+    await store.templates.insert(t1v2)
+    expect(await store.templates.get(t1.template_id)).toEqual({ ...t1v2, created_at: t1.created_at })
+    expect(await store.templates.get(t1.template_id, 1)).toEqual(t1)
+    expect(await store.templates.get(t1.template_id, 2)).toEqual(t1v2)
+    expect(await store.templates.get(t1.template_id, 3)).toBeUndefined()
+    await store.templates.insert({ ...t1, version: 2 }).catch(() => undefined)
+    expect(await store.templates.delete(t2.template_id)).toBe(true)
+    expect(await store.templates.get(t2.template_id)).toBeUndefined()
+    await store.templates.insert(t2)
+    const latest1 = { ...t1v2, created_at: t1.created_at }
+    expect(await store.templates.list({ limit: 10, offset: 0 })).toEqual({ items: [latest1, t2], total: 2 })
+    expect(await store.templates.list({ limit: 10, offset: 0, filter: 'etl' })).toEqual({ items: [latest1], total: 1 })
     expect(await store.templates.list({ limit: 1, offset: 1 })).toEqual({ items: [t2], total: 2 })
   })
 

@@ -45,6 +45,10 @@ const API_ROUTES = [
   'POST /executions/{id}/signals/{name}',
   'GET /executions/{id}/signals',
   'GET /audit',
+  // Part 2: versions.
+  'GET /workflows/{id}/versions',
+  'PUT /templates/{id}',
+  'DELETE /templates/{id}',
 ]
 /** Served beyond API.md (and documented): rerun, and issue 4's stream of every execution for dashboards. */
 const EXTRA_API_ROUTES = ['POST /executions/{id}/rerun']

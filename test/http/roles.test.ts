@@ -57,6 +57,7 @@ type Ids = {
   deletableWorkflow: string
   execution: string
   template: string
+  deletableTemplate: string
   checkpoint: string
   component: string
   deletableComponent: string
@@ -78,7 +79,7 @@ function concrete(route: AppRoute, ids: Ids): string {
       case 'signals':
         return 'approved'
       case 'templates':
-        return ids.template
+        return deleting ? ids.deletableTemplate : ids.template
       case 'checkpoints':
         return ids.checkpoint
       case 'components':
@@ -183,6 +184,7 @@ describe('roles on every route', () => {
     const execution = await created('POST', '/api/executions', { workflow_id: workflow.workflow_id })
     await server.harmonia.waitForExecution(execution.execution_id!)
     const template = await created('POST', '/api/templates', { name: 't', workflow_definition_id: workflow.workflow_id })
+    const deletableTemplate = await created('POST', '/api/templates', { name: 't2', workflow_definition_id: workflow.workflow_id })
     const checkpoint = await created('POST', '/api/checkpoints', { execution_id: execution.execution_id })
     await created('POST', '/api/components', { name: 'roles-remote', url: remote.url })
     await created('POST', '/api/components', { name: 'roles-deletable', url: remote.url })
@@ -191,6 +193,7 @@ describe('roles on every route', () => {
       deletableWorkflow: deletable.workflow_id!,
       execution: execution.execution_id!,
       template: template.template_id!,
+      deletableTemplate: deletableTemplate.template_id!,
       checkpoint: checkpoint.checkpoint_id!,
       component: 'roles-remote',
       deletableComponent: 'roles-deletable',

@@ -143,6 +143,7 @@ describeEachStore('HTTP routes', () => {
         'error',
         'metadata',
         'restored_from',
+        'rerun_of',
         'parent',
         'task_executions',
       ].sort(),
@@ -224,7 +225,7 @@ describeEachStore('HTTP routes', () => {
     expect(created.status).toBe(201)
     const t = created.body!
     expect(Object.keys(t).sort()).toEqual(
-      ['template_id', 'name', 'description', 'workflow_definition_id', 'parameters', 'version', 'created_at'].sort(),
+      ['template_id', 'name', 'description', 'workflow_definition_id', 'workflow_version', 'parameters', 'version', 'created_at'].sort(),
     )
     expect(t).toMatchObject({ name: 'process_data_template', workflow_definition_id: wf.workflow_id, version: 1 })
     expect((await call('GET', `/api/templates/${t.template_id}`)).body).toEqual(t)

@@ -135,7 +135,7 @@ describeEachStore('checkpoints, state, history', () => {
       healthy = true
       ran.length = 0
       const rerun = await harmonia.rerunFailed(first.execution_id)
-      expect(rerun.metadata).toMatchObject({ rerun_of: first.execution_id })
+      expect(rerun.rerun_of).toBe(first.execution_id)
       const done = await harmonia.waitForExecution(rerun.execution_id)
       expect(done.status).toBe('completed')
       expect(ran.sort()).toEqual(['b', 'c'])

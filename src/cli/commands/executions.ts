@@ -1,6 +1,7 @@
 import type { Execution } from '../../client/index.js'
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../../model/status.js'
-import { bool, JSON_OPTION, PAGE_OPTIONS, pageQuery, str, type Command, type CommandContext } from '../command.js'
+import { bool, JSON_OPTION, list, PAGE_OPTIONS, pageQuery, str, type Command, type CommandContext } from '../command.js'
+import { parseInputPairs } from '../documents.js'
 import { formatDuration, formatTable, formatTime, prettyJson } from '../format.js'
 import { EXIT, UsageError } from '../io.js'
 import { boardOf, eventLine, renderBoard } from '../watch-view.js'
@@ -105,6 +106,31 @@ export const executionCommands: Command[] = [
   commandFor('cancel', 'cancel an execution (running handlers are aborted)'),
   commandFor('pause', 'pause an execution (running tasks finish, no new task starts)'),
   commandFor('resume', 'resume a paused execution'),
+  {
+    name: 'executions rerun',
+    args: '<execution_id>',
+    summary: 'a new execution that reruns the named tasks and their downstream (default: what did not complete)',
+    details:
+      'The other completed tasks keep their outputs. --input values replace the execution input (a value that parses as JSON is taken as JSON).',
+    options: {
+      task: { type: 'string', multiple: true, value: '<task_id>', help: 'a task to run again, with its downstream (repeatable)' },
+      input: { type: 'string', multiple: true, value: '<key=value>', help: 'an input value of the rerun (repeatable)' },
+      ...JSON_OPTION,
+    },
+    arity: [1, 1],
+    async run(ctx) {
+      const tasks = list(ctx.values, 'task')
+      const pairs = list(ctx.values, 'input')
+      const request = { ...(tasks.length > 0 ? { tasks } : {}), ...(pairs.length > 0 ? { input: parseInputPairs(pairs) } : {}) }
+      const execution = await ctx.client().rerunExecution(ctx.args[0]!, request)
+      ctx.io.stdout.write(
+        bool(ctx.values, 'json')
+          ? `${prettyJson(execution)}\n`
+          : `execution ${execution.execution_id} ${ctx.style.status(execution.status)} (rerun of ${ctx.args[0]})\n`,
+      )
+      return EXIT.ok
+    },
+  },
   {
     name: 'executions signal',
     args: '<execution_id> <name>',

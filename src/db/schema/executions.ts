@@ -24,6 +24,8 @@ export const executions = pgTable(
     metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull(),
     restoredFrom: uuid('restored_from'),
     /** The execution and task that started this one as a sub-workflow (`{execution_id, task_id}`), or null. */
+    /** The execution this one reruns (`POST /api/executions/{id}/rerun`), or null. */
+    rerunOf: uuid('rerun_of'),
     parent: jsonb('parent').$type<{ execution_id: string; task_id: string } | null>(),
     startTime: timestamptz('start_time'),
     endTime: timestamptz('end_time'),

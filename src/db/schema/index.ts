@@ -1,4 +1,7 @@
 /** The drizzle schema: every table (drizzle-kit reads this file). One file per table. */
+export { scheduleTicks } from './schedule-ticks.js'
+export { subscriptionCursors, subscriptions } from './subscriptions.js'
+export { templateVersions } from './template-versions.js'
 export { executionSignals } from './execution-signals.js'
 export { taskItems } from './task-items.js'
 export { auditLog } from './audit-log.js'

@@ -21,6 +21,7 @@ export type CreatedRecordsetRow = Omit<ExecutionPatch, 'output'> & {
   output: unknown
   metadata: Record<string, unknown>
   restored_from: string | null
+  rerun_of: string | null
   parent: Execution['parent']
   owner: string
   epoch: number
@@ -65,6 +66,7 @@ export function commitRecordsets(batch: CommitBatch): CommitRecordsets {
       error: patch ? patch.error : execution.error,
       metadata: execution.metadata,
       restored_from: execution.restored_from,
+      rerun_of: execution.rerun_of ?? null,
       parent: execution.parent ?? null,
       start_time: patch ? patch.start_time : execution.start_time,
       end_time: patch ? patch.end_time : execution.end_time,

@@ -47,12 +47,12 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
       sets.created,
       (rows) => sql`created AS (
         INSERT INTO executions (execution_id, workflow_id, workflow_version, status, input, output, error, metadata, restored_from,
-          parent, start_time, end_time, created_at, last_seq, owner, lease_expires_at, epoch)
+          rerun_of, parent, start_time, end_time, created_at, last_seq, owner, lease_expires_at, epoch)
         SELECT v.execution_id, v.workflow_id, v.workflow_version, v.status, v.input, v.output, v.error, v.metadata, v.restored_from,
-          v.parent, v.start_time, v.end_time, v.created_at, v.last_seq, v.owner, ${LEASE_EXPIRY}, v.epoch
+          v.rerun_of, v.parent, v.start_time, v.end_time, v.created_at, v.last_seq, v.owner, ${LEASE_EXPIRY}, v.epoch
         FROM json_to_recordset(${rows}) AS v(
           execution_id uuid, workflow_id uuid, workflow_version int, status execution_status, input jsonb, output jsonb, error jsonb,
-          metadata jsonb, restored_from uuid, parent jsonb, start_time timestamptz, end_time timestamptz, created_at timestamptz, last_seq int,
+          metadata jsonb, restored_from uuid, rerun_of uuid, parent jsonb, start_time timestamptz, end_time timestamptz, created_at timestamptz, last_seq int,
           owner text, epoch int)
         RETURNING 1)`,
     ),

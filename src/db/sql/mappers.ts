@@ -107,6 +107,7 @@ export function toExecution(row: ExecutionRow, tasks: WireTaskFields[]): Executi
     error: row.error ?? null,
     metadata: row.metadata,
     restored_from: row.restoredFrom,
+    rerun_of: row.rerunOf,
     parent: row.parent ?? null,
     task_executions,
   }
@@ -151,6 +152,7 @@ export function templateRecord(row: typeof templates.$inferSelect): TemplateReco
     workflow_definition_id: row.workflowDefinitionId,
     parameters: row.parameters,
     version: row.version,
+    workflow_version: row.workflowVersion,
     created_at: row.createdAt.toISOString(),
   }
 }
@@ -164,6 +166,7 @@ export function templateRow(record: TemplateRecord): typeof templates.$inferInse
     workflowDefinitionId: record.workflow_definition_id,
     parameters: record.parameters,
     version: record.version,
+    workflowVersion: record.workflow_version,
     createdAt: new Date(record.created_at),
   }
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, ilike, sql, type SQL } from 'drizzle-orm'
+import { and, asc, desc, eq, ilike, sql, type SQL } from 'drizzle-orm'
 import { isUuid } from '../../model/ids.js'
 import type { Database, DbExecutor } from '../client.js'
 import { workflows, workflowVersions } from '../schema/index.js'
@@ -44,6 +44,18 @@ export function workflowQueries(db: Database): Store['workflows'] {
     async version(workflowId, version) {
       if (!isUuid(workflowId)) return undefined
       return selectWorkflow(db, workflowId, sql`${version}::int`)
+    },
+
+    async versions(workflowId, { limit, offset }) {
+      if (!isUuid(workflowId)) return { items: [], total: 0 }
+      const where = eq(workflowVersions.workflowId, workflowId)
+      const query = db
+        .select({ version: workflowVersions.version, createdAt: workflowVersions.createdAt })
+        .from(workflowVersions)
+        .orderBy(desc(workflowVersions.version))
+        .$dynamic()
+      const { rows, total } = await paged(db, workflowVersions, query, where, { limit, offset })
+      return { items: rows.map((r) => ({ version: r.version, created_at: r.createdAt.toISOString() })), total }
     },
 
     async list({ limit, offset, filter }) {

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import { readJson } from '../body.js'
 import { parseWith } from '../../model/parse.js'
-import { StartExecutionBody } from '../schemas.js'
+import { RerunBody, StartExecutionBody } from '../schemas.js'
 import { listQuery, objectBody, queryStatus, type RouteDeps } from './common.js'
 
 /** `/executions` (API.md "Executions"). */
@@ -32,6 +32,10 @@ export function executionRoutes({ harmonia, limits }: RouteDeps) {
     .post('/:id/cancel', async (c) => c.json(await harmonia.cancelExecution(c.req.param('id')), 202))
     .post('/:id/pause', async (c) => c.json(await harmonia.pauseExecution(c.req.param('id')), 202))
     .post('/:id/resume', async (c) => c.json(await harmonia.resumeExecution(c.req.param('id')), 202))
-    .post('/:id/rerun', async (c) => c.json(await harmonia.rerunFailed(c.req.param('id')), 201))
+    .post('/:id/rerun', async (c) => {
+      const body = await readJson(c, limits)
+      const request = body === undefined ? {} : parseWith(RerunBody, objectBody(body))
+      return c.json(await harmonia.rerunExecution(c.req.param('id'), request), 201)
+    })
     .get('/:id/history', async (c) => c.json(await harmonia.getExecutionHistory(c.req.param('id'))))
 }
