@@ -1,9 +1,9 @@
 import { StaleWriteError } from '../errors.js'
-import type { CommitBatch, ExecutionPatch, NewExecution, Store, TaskAwaiting, TaskRow, TimerRow } from '../db/store.js'
+import type { CommitBatch, ExecutionPatch, ItemRow, NewExecution, Store, TaskAwaiting, TaskRow, TimerRow } from '../db/store.js'
 import type { Logger } from '../logger.js'
 import type { Emitted, RowFact } from '../machines/events.js'
-import type { ExecutionEvent } from '../model/events.js'
-import type { Execution, StateRecord } from '../model/resources.js'
+import type { EventType, ExecutionEvent } from '../model/events.js'
+import type { Execution, ItemCounts, StateRecord } from '../model/resources.js'
 import type { SignalDoc } from '../model/signals.js'
 import { TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
 import { createListeners } from './listeners.js'
@@ -46,6 +46,8 @@ type Pending = {
   timersSet: Map<string, TimerRow>
   timersCleared: Map<string, { execution_id: string; key: string }>
   states: CommitBatch['states']
+  items: NonNullable<CommitBatch['items']>
+  itemCounts: Map<string, { execution_id: string; task_id: string; items: ItemCounts }>
   views: Set<View>
   waiters: Waiter[]
 }
@@ -56,9 +58,14 @@ const emptyPending = (): Pending => ({
   timersSet: new Map(),
   timersCleared: new Map(),
   states: [],
+  items: [],
+  itemCounts: new Map(),
   views: new Set(),
   waiters: [],
 })
+
+/** A fan-out element's transition (fan-out runner): its event (with `data.index`), its row if stored, the task's counts. */
+export type ItemChange = { event: EventType | undefined; data: Record<string, unknown>; row?: ItemRow; counts: ItemCounts }
 
 const TASK_END = new Set(['task_completed', 'task_failed', 'task_canceled', 'task_skipped'])
 const WORKFLOW_END: ReadonlySet<string> = new Set(TERMINAL_EXECUTION_STATUSES.map((s) => `workflow_${s}`))
@@ -90,6 +97,8 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
       timersSet: [...batch.timersSet.values()],
       timersCleared: [...batch.timersCleared.values()],
       states: batch.states,
+      items: batch.items,
+      itemCounts: [...batch.itemCounts.values()],
     }
     for (const view of batch.views) {
       const e = view.execution
@@ -129,7 +138,7 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
 
   const isEmpty = (batch: CommitBatch) =>
     batch.creates.length + batch.executions.length + batch.tasks.length + batch.events.length === 0 &&
-    batch.timersSet.length + batch.timersCleared.length + batch.states.length === 0
+    batch.timersSet.length + batch.timersCleared.length + batch.states.length + (batch.items?.length ?? 0) === 0
 
   async function drain(): Promise<void> {
     while (pending.creates.length > 0 || pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0) {
@@ -326,6 +335,19 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
         const doc = views.get(executionId)?.signals
         return doc && structuredClone(doc)
       },
+    },
+    /** A fan-out element's transition: one event and one small row; the task row is not rewritten (its counts are). */
+    recordItem(executionId: string, taskId: string, change: ItemChange): void {
+      const view = viewOf(executionId)
+      const row = view?.tasks.get(taskId)
+      if (!view || !row) return
+      const { event: type, data } = change
+      if (type !== undefined)
+        pending.events.push({ seq: ++view.lastSeq, type, execution_id: executionId, task_id: taskId, timestamp: timestamp(), data })
+      if (change.row) pending.items.push({ execution_id: executionId, task_id: taskId, row: change.row })
+      row.items = { ...change.counts }
+      pending.itemCounts.set(`${executionId}\u0000${taskId}`, { execution_id: executionId, task_id: taskId, items: row.items })
+      schedule()
     },
     /** The sub-workflow a task started (API.md "Sub-workflows": `child_execution_id`). */
     recordChild(executionId: string, taskId: string, childId: string): void {

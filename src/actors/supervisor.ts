@@ -7,21 +7,22 @@ import { setOwn } from '../json.js'
 import type { Logger } from '../logger.js'
 import type { ExecutionCommand } from '../machines/events.js'
 import { executionMachine, type ExecutionActor, type StartTaskParams } from '../machines/execution.machine.js'
-import type { TaskInput } from '../machines/task.machine.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { CarriedTask, Execution, StateRecord, TaskExecution } from '../model/resources.js'
 import type { SignalDoc } from '../model/signals.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
 import type { Journal } from './journal.js'
-import { newSlot, type Live, type TaskSlot } from './live.js'
+import { newSlot, type Live } from './live.js'
 import { reportFinished } from './finished.js'
 import { restoreExecution } from './recovery.js'
 import type { Semaphore } from './semaphore.js'
 import { createSlicer } from './slices.js'
 import { createCallbacks, type CallbackOutcome } from './callbacks.js'
 import { createSignalWaiters } from './signal-waiters.js'
-import { createTaskLogic, type TaskSnapshot } from './task-runner.js'
+import { createTaskLogic } from './task-runner.js'
+import { createTaskHost } from './task-host.js'
+import { createGates } from './gates.js'
 import { TIMEOUT_KEY } from './timer-keys.js'
 
 export type SupervisorDeps = {
@@ -59,9 +60,18 @@ export function createSupervisor(deps: SupervisorDeps) {
 
   const callbacks = createCallbacks()
   const signals = createSignalWaiters(journal)
+  const gates = createGates()
   const taskLogic = createTaskLogic({
     callbacks,
     signals,
+    fanOut: {
+      random: deps.random,
+      items: {
+        load: (executionId, taskId) => deps.store.taskItems.list(executionId, taskId),
+        record: (executionId, taskId, change) => journal.recordItem(executionId, taskId, change),
+        open: (executionId, taskId, signal) => gates.open(executionId, taskId, signal),
+      },
+    },
     awaiting: {
       remember: async (executionId, taskId, attempt, deadline) => {
         journal.recordAwaiting(executionId, taskId, { attempt, deadline })
@@ -85,44 +95,14 @@ export function createSupervisor(deps: SupervisorDeps) {
     },
   })
 
-  /**
-   * Creates and starts a task actor, fresh (`input`) or restored (`snapshot`). Task actors are hosted here as root
-   * actors rather than XState children (see the execution machine's `startTask`): spawning and stopping children
-   * copies the parent's children map, which made wide executions slow. Reports and the final output are forwarded
-   * to the execution actor as events, which is all the parent/child link did.
-   */
-  function hostTask(entry: Live, taskId: string, slot: TaskSlot, input: TaskInput, snapshot?: TaskSnapshot): void {
-    const execution = entry.actor
-    const executionId = execution.id
-    const task = createActor(taskLogic, { id: taskId, input, clock, ...(snapshot ? { snapshot } : {}), ...inspect })
-    slot.actor = task
-    task.on('*', (report) => {
-      if (!(report.type === 'task.started' && report.announced)) execution.send(report)
-    })
-    let last: unknown
-    task.subscribe({
-      next: (state) => {
-        // A waiting task's snapshot goes to its row: after a restart it is restored from there.
-        if (state.value !== last && (state.value === 'retrying' || state.value === 'paused')) {
-          journal.recordSnapshot(executionId, taskId, task.getPersistedSnapshot())
-        }
-        last = state.value
-      },
-      complete: () => {
-        // `complete` also follows a stop; only a task that reached a final state has an outcome to report.
-        const state = task.getSnapshot()
-        if (state.status === 'done' && entry.tasks.get(taskId) === slot) execution.send({ type: 'task.done', output: state.output })
-      },
-      error: (error) => {
-        deps.logger.error('task actor crashed', { execution_id: executionId, task_id: taskId, error: String(error) })
-        const failure = { message: `task actor crashed: ${String(error)}`, code: 'internal', retryable: false }
-        const output = { taskId, status: 'failed' as const, attempt: (input.attempt ?? 0) + 1, output: null, error: failure }
-        execution.send({ type: 'task.done', output })
-      },
-    })
-    task.start()
-    for (const command of slot.signals) task.send({ type: command })
-  }
+  const { hostTask, command: commandTask } = createTaskHost({
+    taskLogic,
+    journal,
+    clock,
+    logger: deps.logger,
+    gates,
+    inspect,
+  })
 
   const machine = executionMachine.provide({
     actions: {
@@ -147,9 +127,7 @@ export function createSupervisor(deps: SupervisorDeps) {
       },
       signalTask: ({ self }, params: { taskId: string; command: 'task.pause' | 'task.resume' }) => {
         const slot = live.get(self.id)?.tasks.get(params.taskId)
-        if (!slot) return
-        if (slot.actor) slot.actor.send({ type: params.command })
-        else slot.signals.push(params.command)
+        if (slot) commandTask(self.id, params.taskId, slot, params.command)
       },
     },
   })

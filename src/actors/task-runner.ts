@@ -10,6 +10,7 @@ import type { Callbacks } from './callbacks.js'
 import type { SignalWaiters } from './signal-waiters.js'
 import type { Semaphore } from './semaphore.js'
 import { sleepKey } from './timer-keys.js'
+import { runFanOut, type ItemBook } from './fan-out.js'
 
 /** The durable timers of live executions, as the supervisor keeps them. */
 export type TimerBook = {
@@ -32,6 +33,8 @@ export type TaskRunnerDeps = {
   callbacks: Callbacks
   awaiting: AwaitingBook
   signals: SignalWaiters
+  /** The elements of fan-out tasks: stored, recorded, held while paused. */
+  fanOut: { items: ItemBook; random: () => number }
 }
 
 /** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
@@ -70,70 +73,84 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
     await sleepOn(clock, Math.max(0, Date.parse(due) - deps.now()), signal)
   }
 
+  /**
+   * One call of the component: an attempt of a task, or of one fan-out element (`input.index`). An element's timers
+   * are not durable and it cannot wait for a callback: its key would have to name the element (a known limit).
+   */
+  async function callComponent(input: AttemptInput, signal: AbortSignal): Promise<unknown> {
+    const { executionId, taskId, attempt, index } = input
+    const element = index !== undefined
+    const pause = (n: number, ms: number, on: AbortSignal) => (element ? sleepOn(clock, ms, on) : durableSleep(input, n, ms, on))
+    const deadline = input.timeoutMs === undefined ? null : new Date(deps.now() + input.timeoutMs).toISOString()
+    let holding = false
+    let sleeps = 0
+    const release = () => {
+      if (holding) semaphore.release()
+      holding = false
+    }
+    const awaitCallback = async () => {
+      // A wait may last hours: it holds no slot of the process-wide limit.
+      if (element) throw new TerminalTaskError('a fan-out element cannot wait for a callback (202)', { code: 'unsupported' })
+      release()
+      await deps.awaiting.remember(executionId, taskId, attempt, deadline)
+      return callbacks.wait(executionId, taskId, attempt, signal)
+    }
+    /** A signal wait, raced against its durable timeout; whichever loses is stopped. */
+    const waitForSignal = async (name: string, timeoutMs?: number) => {
+      // A wait may last days: it holds no slot of the process-wide limit.
+      release()
+      const inner = new AbortController()
+      const stop = () => inner.abort(signal.reason)
+      signal.addEventListener('abort', stop, { once: true })
+      try {
+        const consumer = element ? `${taskId}[${index}]#${attempt}` : `${taskId}#${attempt}`
+        const waiting = deps.signals.wait(executionId, name, consumer, inner.signal)
+        if (timeoutMs === undefined) return await waiting
+        const timedOut = pause(sleeps++, timeoutMs, inner.signal).then(() => {
+          throw new TerminalTaskError(`no signal "${name}" arrived within ${timeoutMs / 1000} s`, { code: 'signal_timeout' })
+        })
+        return await Promise.race([waiting, timedOut])
+      } finally {
+        signal.removeEventListener('abort', stop)
+        inner.abort(new Error('the wait is over'))
+      }
+    }
+    // A wait for a callback that a restart interrupted: the component answered 202 already; it is not called again.
+    if (input.awaitingCallback) return toJson(await callbacks.wait(executionId, taskId, attempt, signal))
+    // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
+    await semaphore.acquire(signal)
+    holding = true
+    try {
+      const handler = registry.resolve(input.component, input.action)
+      const ctx: HandlerContext = {
+        executionId,
+        workflowId: input.workflowId,
+        taskId,
+        attempt,
+        idempotencyKey: element ? `${executionId}:${taskId}:${index}` : `${executionId}:${taskId}`,
+        ...(element ? { index } : {}),
+        deadline,
+        signal,
+        logger: deps.logger.child({ execution_id: executionId, task_id: taskId, attempt, ...(element ? { index } : {}) }),
+        sleep: (ms) => pause(sleeps++, ms, signal),
+        awaitCallback,
+        waitForSignal,
+        now: deps.now,
+      }
+      // Constant inputs are compiled once and frozen; each call gets its own copy to do with as it likes.
+      const own = input.input !== null && typeof input.input === 'object' ? structuredClone(input.input) : input.input
+      return toJson(await handler(own, ctx))
+    } finally {
+      release()
+      callbacks.forget(executionId, taskId, attempt)
+    }
+  }
+
   return taskMachine.provide({
     actors: {
       runTask: fromPromise<unknown, AttemptInput>(async ({ input, signal }) => {
-        const { executionId, taskId, attempt } = input
-        const deadline = input.timeoutMs === undefined ? null : new Date(deps.now() + input.timeoutMs).toISOString()
-        let holding = false
-        let sleeps = 0
-        const release = () => {
-          if (holding) semaphore.release()
-          holding = false
-        }
-        const awaitCallback = async () => {
-          // A wait may last hours: it holds no slot of the process-wide limit.
-          release()
-          await deps.awaiting.remember(executionId, taskId, attempt, deadline)
-          return callbacks.wait(executionId, taskId, attempt, signal)
-        }
-        /** A signal wait, raced against its durable timeout; whichever loses is stopped. */
-        const waitForSignal = async (name: string, timeoutMs?: number) => {
-          // A wait may last days: it holds no slot of the process-wide limit.
-          release()
-          const inner = new AbortController()
-          const stop = () => inner.abort(signal.reason)
-          signal.addEventListener('abort', stop, { once: true })
-          try {
-            const waiting = deps.signals.wait(executionId, name, `${taskId}#${attempt}`, inner.signal)
-            if (timeoutMs === undefined) return await waiting
-            const timedOut = durableSleep(input, sleeps++, timeoutMs, inner.signal).then(() => {
-              throw new TerminalTaskError(`no signal "${name}" arrived within ${timeoutMs / 1000} s`, { code: 'signal_timeout' })
-            })
-            return await Promise.race([waiting, timedOut])
-          } finally {
-            signal.removeEventListener('abort', stop)
-            inner.abort(new Error('the wait is over'))
-          }
-        }
-        // A wait for a callback that a restart interrupted: the component answered 202 already; it is not called again.
-        if (input.awaitingCallback) return toJson(await callbacks.wait(executionId, taskId, attempt, signal))
-        // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
-        await semaphore.acquire(signal)
-        holding = true
-        try {
-          const handler = registry.resolve(input.component, input.action)
-          const ctx: HandlerContext = {
-            executionId,
-            workflowId: input.workflowId,
-            taskId,
-            attempt,
-            idempotencyKey: `${executionId}:${taskId}`,
-            deadline,
-            signal,
-            logger: deps.logger.child({ execution_id: executionId, task_id: taskId, attempt }),
-            sleep: (ms) => durableSleep(input, sleeps++, ms, signal),
-            awaitCallback,
-            waitForSignal,
-            now: deps.now,
-          }
-          // Constant inputs are compiled once and frozen; each call gets its own copy to do with as it likes.
-          const own = input.input !== null && typeof input.input === 'object' ? structuredClone(input.input) : input.input
-          return toJson(await handler(own, ctx))
-        } finally {
-          release()
-          callbacks.forget(executionId, taskId, attempt)
-        }
+        if (input.fanOut) return runFanOut(input, signal, { ...deps.fanOut, clock, now: deps.now, call: callComponent })
+        return callComponent(input, signal)
       }),
     },
   })

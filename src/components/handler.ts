@@ -7,7 +7,12 @@ export type HandlerContext = {
   taskId: string
   /** 1 for the first attempt. */
   attempt: number
-  /** `<execution_id>:<task_id>`: the same for every attempt and after a restart, for idempotent side effects. */
+  /** The element's position inside a fan-out (`for_each`); absent for other tasks. */
+  index?: number
+  /**
+   * `<execution_id>:<task_id>` (`:<index>` for a fan-out element): the same for every attempt and after a restart, for
+   * idempotent side effects.
+   */
   idempotencyKey: string
   /** When this attempt times out (ISO-8601), or null when the task has no timeout. */
   deadline: string | null

@@ -6,7 +6,7 @@ import type { SignalDoc } from '../model/signals.js'
 import type { Execution, StateRecord } from '../model/resources.js'
 import { setOwn } from '../json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
-import type { CheckpointRecord, RecoveryRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
+import type { CheckpointRecord, ItemRow, RecoveryRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
 
 /** Deep copy of JSON data, so callers never hold the store's own objects. */
 const copy = <T>(value: T): T => structuredClone(value)
@@ -27,6 +27,8 @@ export function createMemoryStore(): Store {
   const timers = new Map<string, Map<string, TimerRow>>()
   const states = new Map<string, StateRecord>()
   const signals = new Map<string, SignalDoc>()
+  /** Fan-out elements by execution, then `<task>\u0000<index>`. */
+  const items = new Map<string, Map<string, ItemRow>>()
   const checkpoints = new Map<string, CheckpointRecord>()
   const components = new Map<string, RemoteComponentRecord>()
   const audit: AuditRecord[] = []
@@ -173,6 +175,7 @@ export function createMemoryStore(): Store {
             timers.delete(id)
             states.delete(id)
             signals.delete(id)
+            items.delete(id)
             for (const [cid, cp] of checkpoints) if (cp.execution_id === id) checkpoints.delete(cid)
             n++
           }
@@ -208,6 +211,12 @@ export function createMemoryStore(): Store {
           .filter((c) => execution_id === undefined || c.execution_id === execution_id)
           .map(({ outputs: _, ...c }) => copy(c))
         return page(all, limit, offset)
+      },
+    },
+    taskItems: {
+      async list(executionId, taskId) {
+        const rows = [...(items.get(executionId)?.entries() ?? [])].filter(([k]) => k.startsWith(`${taskId}\u0000`)).map(([, r]) => r)
+        return copy(rows.sort((a, b) => a.index - b.index))
       },
     },
     signals: {
@@ -266,6 +275,16 @@ export function createMemoryStore(): Store {
       for (const t of batch.timersCleared) timers.get(t.execution_id)?.delete(t.key)
       for (const s of batch.states) states.set(s.execution_id, s)
       for (const s of batch.signals ?? []) signals.set(s.execution_id, copy(s.signals))
+      for (const { execution_id, task_id, row } of batch.items ?? []) {
+        if (!executions.has(execution_id)) continue
+        let rows = items.get(execution_id)
+        if (!rows) items.set(execution_id, (rows = new Map()))
+        rows.set(`${task_id}\u0000${row.index}`, copy(row))
+      }
+      for (const { execution_id, task_id, items: counts } of batch.itemCounts ?? []) {
+        const task = executions.get(execution_id)?.tasks.get(task_id)
+        if (task) task.items = { ...counts }
+      }
     },
     async close() {},
   }

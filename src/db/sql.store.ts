@@ -7,6 +7,7 @@ import { commitStatement } from './sql/commit.js'
 import { eventQueries } from './sql/events.js'
 import { executionQueries } from './sql/executions.js'
 import { signalQueries, stateQueries } from './sql/state.js'
+import { taskItemQueries } from './sql/task-items.js'
 import { templateQueries } from './sql/templates.js'
 import { workflowQueries } from './sql/workflows.js'
 import type { CommitBatch, Store } from './store.js'
@@ -28,6 +29,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     events: eventQueries(db),
     state: stateQueries(db),
     signals: signalQueries(db),
+    taskItems: taskItemQueries(db),
     checkpoints: checkpointQueries(db),
     components: componentQueries(db),
     audit: auditQueries(db),
@@ -46,7 +48,10 @@ function isEmpty(batch: CommitBatch): boolean {
       batch.events.length +
       batch.timersSet.length +
       batch.timersCleared.length +
-      batch.states.length ===
+      batch.states.length +
+      (batch.signals?.length ?? 0) +
+      (batch.items?.length ?? 0) +
+      (batch.itemCounts?.length ?? 0) ===
     0
   )
 }

@@ -3,7 +3,7 @@ import type { RemoteComponentRecord } from '../model/components.js'
 import type { SignalDoc } from '../model/signals.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ErrorInfo, ExecutionEvent } from '../model/events.js'
-import type { Checkpoint, Execution, ExecutionListQuery, ListQuery, StateRecord, TaskExecution } from '../model/resources.js'
+import type { Checkpoint, Execution, ExecutionListQuery, ItemCounts, ListQuery, StateRecord, TaskExecution } from '../model/resources.js'
 import type { ExecutionStatus, SkipReason } from '../model/status.js'
 
 /**
@@ -50,6 +50,17 @@ export type TaskRow = TaskExecution & {
 /** An attempt waiting for its component's callback: after a restart it keeps waiting instead of calling again. */
 export type TaskAwaiting = { attempt: number; deadline: string | null }
 
+/** One element of a fan-out task (API.md "Fan-out"), as stored once it retried or ended. */
+export type ItemRow = {
+  index: number
+  status: 'running' | 'retrying' | 'completed' | 'failed'
+  attempts: number
+  output: unknown
+  error: ErrorInfo | null
+  start_time: string | null
+  end_time: string | null
+}
+
 /** The execution row's fields that commits change. */
 export type ExecutionPatch = {
   status: ExecutionStatus
@@ -91,6 +102,10 @@ export type CommitBatch = {
   states: Array<{ execution_id: string; state: Record<string, unknown>; updated_at: string }>
   /** The signals of an execution, whole (API.md "Signals and approvals"), when they changed in this tick. */
   signals?: Array<{ execution_id: string; signals: SignalDoc; updated_at: string }>
+  /** Fan-out elements that changed (upserted, one small row each: bytes per element do not grow with the list). */
+  items?: Array<{ execution_id: string; task_id: string; row: ItemRow }>
+  /** A fan-out task's progress counts, when its row is not written whole in the same batch. */
+  itemCounts?: Array<{ execution_id: string; task_id: string; items: ItemCounts }>
 }
 
 /** Everything needed to bring a non-terminal execution back after a restart. */
@@ -165,6 +180,8 @@ export type Store = {
     get(checkpointId: string): Promise<CheckpointRecord | undefined>
     list(query: { execution_id?: string; limit: number; offset: number }): Promise<StorePage<Checkpoint>>
   }
+  /** The stored elements of a fan-out task, by index (those that retried or ended). */
+  taskItems: { list(executionId: string, taskId: string): Promise<ItemRow[]> }
   /** An execution's signals as committed (for one that is not live in this process). */
   signals: { get(executionId: string): Promise<SignalDoc | undefined> }
   /** Remote components registered through the API (config and Hermes ones are not stored). */

@@ -3,9 +3,9 @@ import { meterEvaluator } from './budget.js'
 
 /**
  * The variables an expression may name (DESIGN.md "Expressions"). Anything else is rejected when the workflow is created.
- * Fan-out (`item`, `index`) will join this list when it lands.
+ * `item` and `index` are the element and its position inside a fan-out (model/fan-out.ts says where they may be read).
  */
-export const EXPRESSION_ROOTS = ['input', 'tasks', 'state', 'execution', 'workflow', 'params'] as const
+export const EXPRESSION_ROOTS = ['input', 'tasks', 'state', 'execution', 'workflow', 'params', 'item', 'index'] as const
 export type ExpressionRoot = (typeof EXPRESSION_ROOTS)[number]
 
 const ROOT_SET: ReadonlySet<string> = new Set(EXPRESSION_ROOTS)

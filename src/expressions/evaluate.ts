@@ -22,6 +22,9 @@ export type Scope = {
   workflow?: Record<string, unknown>
   params?: unknown
   tasks?: (taskId: string) => TaskView | undefined
+  /** Inside one element of a fan-out: the element and its position. */
+  item?: unknown
+  index?: number
 }
 
 type Context = Map<string, unknown>

@@ -6,6 +6,9 @@ import type { ExecutionOutput } from './events.js'
 import type { Ledger } from './ledger.js'
 import { planOf, type Plan } from './plan.js'
 import type { TaskInput } from './task.machine.js'
+import { DEFAULT_RETRY_POLICY } from '../model/definition.js'
+
+const SINGLE_ATTEMPT = { ...DEFAULT_RETRY_POLICY, max_attempts: 1 }
 
 /** What starts an execution actor. */
 export type ExecutionInput = {
@@ -57,16 +60,18 @@ export function scopeOf(context: ExecutionContext, plan: Plan = planOf(context.d
 export function taskInputOf(context: ExecutionContext, i: number, input: unknown, attemptsMade: number, seed: number): TaskInput {
   const plan = planOf(context.definition)
   const task = context.definition.tasks[i]!
-  return {
+  const fanOut = plan.fanOuts[i]
+  const base = {
     executionId: context.executionId,
     workflowId: context.workflowId,
     taskId: task.id,
     component: task.component,
     action: task.action,
     input,
-    policy: plan.policies[i]!,
-    timeoutMs: plan.timeoutsMs[i],
     seed,
     attempt: attemptsMade,
   }
+  // A fan-out is one attempt of the task that runs every element; retry and timeout apply to each element.
+  if (fanOut) return { ...base, policy: SINGLE_ATTEMPT, timeoutMs: undefined, fanOut }
+  return { ...base, policy: plan.policies[i]!, timeoutMs: plan.timeoutsMs[i] }
 }

@@ -4,6 +4,7 @@ import type { ErrorInfo, EventType } from '../model/events.js'
 import { nextRandom } from './backoff.js'
 import { scopeOf, taskInputOf, type ExecutionContext, type ExecutionInput } from './execution.context.js'
 import { fact, type Emitted, type ExecutionCommand, type ExecutionOutput, type TaskDone } from './events.js'
+import { elementInputs } from './fan-out.js'
 import { createLedger, isSettled, settle } from './ledger.js'
 import { planOf } from './plan.js'
 import { taskMachine, type TaskInput, type TaskOutput, type TaskReport } from './task.machine.js'
@@ -114,7 +115,7 @@ export const executionMachine = setup({
             settle(plan, ledger, i, 'skipped', out, 'condition')
             continue
           }
-          input = evaluateValue(compiled.input, scope)
+          input = compiled.forEach ? elementInputs(compiled, scope) : evaluateValue(compiled.input, scope)
         } catch (error) {
           entry.error = startFailure(error)
           out.push(fact('task_failed', { attempt: 0, error: entry.error }, id))

@@ -1,5 +1,6 @@
 import { compileWorkflow, type CompiledWorkflow } from '../model/compile.js'
 import { retryPolicyOf, type RetryPolicy, type WorkflowDefinition } from '../model/definition.js'
+import { fanOutSpecOf, type FanOutSpec } from './fan-out.js'
 
 /**
  * The static, derived shape of a workflow definition that the supervisor schedules from: indices instead of ids,
@@ -14,6 +15,8 @@ export type Plan = {
   dependents: number[][]
   policies: RetryPolicy[]
   timeoutsMs: Array<number | undefined>
+  /** Per task: how it fans out, or undefined. */
+  fanOuts: Array<FanOutSpec | undefined>
   compiled: CompiledWorkflow
 }
 
@@ -28,13 +31,16 @@ export function planOf(definition: WorkflowDefinition): Plan {
   const deps = definition.tasks.map((t) => t.depends_on.map((d) => index.get(d)!))
   const dependents: number[][] = ids.map(() => [])
   deps.forEach((list, i) => list.forEach((d) => dependents[d]!.push(i)))
+  const policies = definition.tasks.map((t) => retryPolicyOf(t))
+  const timeoutsMs = definition.tasks.map((t) => (t.timeout === undefined ? undefined : Math.round(t.timeout * 1000)))
   const plan: Plan = {
     ids,
     index,
     deps,
     dependents,
-    policies: definition.tasks.map((t) => retryPolicyOf(t)),
-    timeoutsMs: definition.tasks.map((t) => (t.timeout === undefined ? undefined : Math.round(t.timeout * 1000))),
+    policies,
+    timeoutsMs,
+    fanOuts: definition.tasks.map((t, i) => fanOutSpecOf(definition, t, policies[i]!, timeoutsMs[i])),
     compiled: compileWorkflow(definition),
   }
   plans.set(definition, plan)

@@ -2,6 +2,7 @@ import { and, assign, cancel, emit, enqueueActions, fromPromise, setup } from 'x
 import { toTaskFailure, type TaskFailure } from '../errors.js'
 import type { RetryPolicy } from '../model/definition.js'
 import { backoffMs, nextRandom } from './backoff.js'
+import type { FanOutSpec } from './fan-out.js'
 
 /**
  * One task's life: attempts, a timeout per attempt, retries with exponential backoff and jitter, pause and cancel.
@@ -36,6 +37,8 @@ export type TaskInput = {
    * answered 202), with this much of its timeout left. The component is not called again.
    */
   resume?: { timeoutMs?: number }
+  /** A fan-out: the attempt runs every element (`input` is the list of their inputs). */
+  fanOut?: FanOutSpec
 }
 
 export type TaskContext = {
@@ -55,6 +58,7 @@ export type TaskContext = {
   firstAttempt: number
   /** See TaskInput.resume: applies to `firstAttempt` only. */
   resume: { timeoutMs?: number } | null
+  fanOut: FanOutSpec | null
   output: unknown
   error: TaskFailure | null
   outcome: TaskOutput['status'] | null
@@ -73,6 +77,10 @@ export type AttemptInput = {
   timeoutMs?: number
   /** Resume the wait for this attempt's callback instead of calling the component (recovered after a restart). */
   awaitingCallback: boolean
+  /** A fan-out: run every element (`input` is the list of their inputs). */
+  fanOut?: FanOutSpec
+  /** One element of a fan-out (set by the fan-out runner, never by this machine). */
+  index?: number
 }
 
 export type TaskCommand =
@@ -196,6 +204,7 @@ export const taskMachine = setup({
     pauseRequested: false,
     firstAttempt: (input.attempt ?? 0) + 1,
     resume: input.resume ?? null,
+    fanOut: input.fanOut ?? null,
     output: null,
     error: null,
     outcome: null,
@@ -218,6 +227,7 @@ export const taskMachine = setup({
             attempt: context.attempt,
             ...(timeoutMs === undefined ? {} : { timeoutMs }),
             awaitingCallback: resumes(context),
+            ...(context.fanOut ? { fanOut: context.fanOut } : {}),
           }
         },
         onDone: { target: 'completed', actions: 'recordOutput' },

@@ -2,7 +2,7 @@ import { compileCondition, compileValue, type CompiledValue } from '../expressio
 import type { WorkflowDefinition } from './definition.js'
 
 /** A task's compiled expressions, index-aligned with `definition.tasks`. */
-export type CompiledTask = { input: CompiledValue; when?: CompiledValue }
+export type CompiledTask = { input: CompiledValue; when?: CompiledValue; forEach?: CompiledValue }
 
 /** A definition with every expression compiled, so the engine never parses an expression twice. */
 export type CompiledWorkflow = { definition: WorkflowDefinition; tasks: CompiledTask[]; output: CompiledValue }
@@ -20,11 +20,12 @@ export function compileWorkflow(definition: WorkflowDefinition): CompiledWorkflo
   if (cached) return cached
   const compiled: CompiledWorkflow = {
     definition,
-    tasks: definition.tasks.map((task) =>
-      task.when === undefined
-        ? { input: compileValue(task.input) }
-        : { input: compileValue(task.input), when: compileCondition(task.when) },
-    ),
+    tasks: definition.tasks.map((task) => {
+      const compiled: CompiledTask = { input: compileValue(task.input) }
+      if (task.when !== undefined) compiled.when = compileCondition(task.when)
+      if (task.for_each !== undefined) compiled.forEach = compileValue(task.for_each)
+      return compiled
+    }),
     output: compileValue(definition.output),
   }
   compiledByDefinition.set(definition, compiled)

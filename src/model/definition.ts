@@ -43,6 +43,12 @@ export type TaskDefinition = {
   /** What the task produces, as the seed's data model describes it: kept and returned as given (not evaluated). */
   output?: Record<string, unknown>
   metadata: Record<string, unknown>
+  /** Fan-out (API.md "Control flow"): `${expression}` yielding a list, or a list; the action runs once per element. */
+  for_each?: string | unknown[]
+  /** Elements in flight at once (default: the workflow's max_concurrency). */
+  for_each_concurrency?: number
+  /** An element that fails puts `{"error": {...}}` in its place instead of failing the task. */
+  continue_on_error?: boolean
 }
 
 export type WorkflowDefinition = {
@@ -61,6 +67,8 @@ export type WorkflowDefinition = {
 
 export const DEFAULT_MAX_CONCURRENCY = 10
 export const DEFAULT_MAX_TASKS = 10_000
+/** The most elements one fan-out runs (more: the task fails with `fan_out_too_large`). */
+export const MAX_FAN_OUT = 10_000
 
 export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   max_attempts: 1,

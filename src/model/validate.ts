@@ -17,6 +17,7 @@ import {
 import { appendPath, formatPath, isPlainObject, joinPath, setOwn, type PathSegment } from '../json.js'
 import { componentProblem, type ComponentCatalog } from './component-check.js'
 import { rememberCompiled, type CompiledTask } from './compile.js'
+import { checkElementReads, compileForEach } from './fan-out.js'
 import { areUpstream, dependentsOf, findCycles, topologicalRanks } from './dag.js'
 import {
   DEFAULT_MAX_TASKS,
@@ -51,6 +52,8 @@ type TaskSketch = {
   deps: { position: number; id: string }[]
   input: unknown
   when: string | undefined
+  /** The raw `for_each` (undefined: the task does not fan out). */
+  forEach: unknown
   component: string | undefined
   action: string | undefined
 }
@@ -127,6 +130,7 @@ function sketchTask(raw: unknown, index: number): TaskSketch {
     deps,
     input: task.input === undefined ? {} : task.input,
     when: typeof task.when === 'string' ? task.when : undefined,
+    forEach: task.for_each,
     component: nonEmpty(task.component),
     action: nonEmpty(task.action),
   }
@@ -271,9 +275,12 @@ function checkTaskExpressions(sketches: TaskSketch[], graph: Graph, errors: Fiel
         queries.push({ task: task.index, upstream, field: at, referenced: ref.task })
       }
     }
+    const forEach = task.forEach === undefined ? undefined : compileForEach(task.forEach, prefix, task.label, errors)
     for (const ref of taskReferences(input)) check(ref, () => joinPath('input', ref.path))
     if (when) for (const ref of taskReferences(when)) check(ref, () => 'when')
-    return when ? { input, when } : { input }
+    if (forEach) for (const ref of taskReferences(forEach)) check(ref, () => 'for_each')
+    checkElementReads({ label: task.label, prefix, fansOut: task.forEach !== undefined }, when ? { input, when } : { input }, errors)
+    return { input, ...(when ? { when } : {}), ...(forEach ? { forEach } : {}) }
   })
 
   const answers = areUpstream(graph.dependents, graph.rank, graph.acyclic, queries)
@@ -356,5 +363,8 @@ function buildTask(task: WorkflowOutput['tasks'][number]): TaskDefinition {
   if (task.retry !== undefined) out.retry = task.retry
   if (task.when !== undefined) out.when = task.when
   if (task.output !== undefined) out.output = task.output
+  if (task.for_each !== undefined) out.for_each = task.for_each
+  if (task.for_each_concurrency !== undefined) out.for_each_concurrency = task.for_each_concurrency
+  if (task.continue_on_error !== undefined) out.continue_on_error = task.continue_on_error
   return out
 }

@@ -89,6 +89,13 @@ export const TaskSchema = v.object(
     /** What the task produces, as the seed's data model describes it: kept and returned as given. */
     output: v.optional(JsonObjectSchema),
     metadata: v.optional(JsonObjectSchema, () => ({})),
+    for_each: v.optional(
+      v.union([v.string(), v.array(v.unknown())], 'must be an expression such as "${input.items}" or a list'),
+    ),
+    for_each_concurrency: v.optional(
+      v.pipe(v.number('must be a number'), v.integer('must be a whole number'), v.minValue(1, 'must be at least 1')),
+    ),
+    continue_on_error: v.optional(v.boolean('must be true or false')),
   },
   'must be an object',
 )

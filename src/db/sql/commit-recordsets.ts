@@ -1,6 +1,6 @@
 import type { ExecutionEvent } from '../../model/events.js'
 import type { Execution } from '../../model/resources.js'
-import type { CommitBatch, ExecutionPatch, TaskRow, TimerRow } from '../store.js'
+import type { CommitBatch, ExecutionPatch, ItemRow, TaskRow, TimerRow } from '../store.js'
 import { lastBy } from './helpers.js'
 
 /**
@@ -47,7 +47,12 @@ export type CommitRecordsets = {
   timersCleared: CommitBatch['timersCleared']
   states: CommitBatch['states']
   signals: NonNullable<CommitBatch['signals']>
+  items: ItemRecordsetRow[]
+  itemCounts: NonNullable<CommitBatch['itemCounts']>
 }
+
+/** A fan-out element as the `items` recordset carries it. */
+export type ItemRecordsetRow = ItemRow & { execution_id: string; task_id: string }
 
 const key = (executionId: string, part: string) => `${executionId}\u0000${part}`
 
@@ -100,6 +105,7 @@ export function commitRecordsets(batch: CommitBatch): CommitRecordsets {
     })
   }
   for (const t of dirty.values()) tasks.push(taskRecordsetRow(t.execution_id, t.row, null))
+  const written = new Set(tasks.map((t) => key(t.execution_id, t.task_id)))
 
   const events = batch.events.map((e) => ({
     execution_id: e.execution_id,
@@ -136,6 +142,13 @@ export function commitRecordsets(batch: CommitBatch): CommitRecordsets {
     timersCleared: batch.timersCleared,
     states: [...lastBy(states, (s) => s.execution_id).values()],
     signals: [...lastBy(batch.signals ?? [], (s) => s.execution_id).values()],
+    items: [...lastBy(batch.items ?? [], (i) => key(i.execution_id, `${i.task_id}\u0000${i.row.index}`)).values()].map(
+      ({ execution_id, task_id, row }) => ({ ...row, execution_id, task_id }),
+    ),
+    // A task row written whole carries its counts already: one statement must not change a row twice.
+    itemCounts: [...lastBy(batch.itemCounts ?? [], (c) => key(c.execution_id, c.task_id)).values()].filter(
+      (c) => !written.has(key(c.execution_id, c.task_id)),
+    ),
   }
 }
 

@@ -125,6 +125,25 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
         ON CONFLICT (execution_id) DO UPDATE SET signals = excluded.signals, updated_at = excluded.updated_at
         RETURNING 1)`,
     ),
+    ...cte(
+      sets.items,
+      (rows) => sql`items AS (
+        INSERT INTO task_items (execution_id, task_id, index, status, attempts, output, error, start_time, end_time)
+        SELECT v.execution_id, v.task_id, v.index, v.status, v.attempts, v.output, v.error, v.start_time, v.end_time
+        FROM json_to_recordset(${rows}) AS v(execution_id uuid, task_id text, index int, status task_status, attempts int,
+          output jsonb, error jsonb, start_time timestamptz, end_time timestamptz)
+        ON CONFLICT (execution_id, task_id, index) DO UPDATE SET status = excluded.status, attempts = excluded.attempts,
+          output = excluded.output, error = excluded.error, start_time = excluded.start_time, end_time = excluded.end_time
+        RETURNING 1)`,
+    ),
+    ...cte(
+      sets.itemCounts,
+      (rows) => sql`item_counts AS (
+        UPDATE task_executions AS t SET items = v.items
+        FROM json_to_recordset(${rows}) AS v(execution_id uuid, task_id text, items jsonb)
+        WHERE t.execution_id = v.execution_id AND t.task_id = v.task_id
+        RETURNING 1)`,
+    ),
   ]
   if (ctes.length === 0) return
   const { fenced } = sets
