@@ -142,6 +142,16 @@ export function createMemoryStore(): Store {
         for (const { execution: e } of executions.values()) if (e.workflow_id === workflowId && !isTerminalExecutionStatus(e.status)) n++
         return n
       },
+      async childOf({ execution_id, task_id, index }) {
+        let found: Row | undefined
+        for (const row of executions.values()) {
+          const p = row.execution.parent
+          if (p?.execution_id === execution_id && p.task_id === task_id && p.index === index) {
+            if (!found || row.createdAt >= found.createdAt) found = row
+          }
+        }
+        return found?.execution.execution_id
+      },
       async claimRecoverable(owner) {
         const out: RecoveryRecord[] = []
         for (const row of executions.values()) {

@@ -159,6 +159,8 @@ export type Store = {
     /** Newest first, without task_executions (an empty object). */
     list(query: Required<Pick<ListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>): Promise<StorePage<Execution>>
     countActive(workflowId: string): Promise<number>
+    /** The newest sub-workflow that element `index` of a fan-out task started (found again after a restart). */
+    childOf(parent: { execution_id: string; task_id: string; index: number }): Promise<string | undefined>
     /**
      * Claims every non-terminal execution for `owner`: bumps each one's epoch (fencing the previous owner) and
      * returns what recovery needs. Single node for now: it claims all of them.

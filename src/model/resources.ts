@@ -53,7 +53,8 @@ export type TaskExecution = {
 export type ItemCounts = { total: number; completed: number; failed: number; running: number }
 
 /** The execution and task that started a sub-workflow. */
-export type ParentLink = { execution_id: string; task_id: string }
+/** The task that started a sub-workflow; `index` when it was one element of a fan-out. */
+export type ParentLink = { execution_id: string; task_id: string; index?: number }
 
 export type Execution = {
   execution_id: string

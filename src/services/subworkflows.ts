@@ -85,7 +85,11 @@ export function createSubWorkflowComponent(
     run_workflow: async (input: unknown, task: HandlerContext) => {
       if (!isPlainObject(input)) throw fail('harmonia.run_workflow: the input must be an object', 'invalid_input')
       const request = input as Request
-      const linked = supervisor.task(task.executionId, task.taskId)?.child_execution_id
+      // A fan-out element's child is found by its link (the task row holds one child, not one per element).
+      const element = task.index === undefined ? undefined : { execution_id: task.executionId, task_id: task.taskId, index: task.index }
+      const linked = element
+        ? await ctx.store.executions.childOf(element)
+        : supervisor.task(task.executionId, task.taskId)?.child_execution_id
       let childId = linked
       const existing = linked === undefined ? undefined : await deps.executions.get(linked).catch(() => undefined)
       // A child that failed or was canceled belongs to an earlier attempt: this attempt starts a new one.
@@ -96,12 +100,12 @@ export function createSubWorkflowComponent(
         }
         const workflow = await workflowOf(request, task)
         childId = linked !== undefined && !existing ? linked : uuidv7()
-        await supervisor.linkChild(task.executionId, task.taskId, childId)
+        if (!element) await supervisor.linkChild(task.executionId, task.taskId, childId)
         await deps.executions.startChild({
           execution_id: childId,
           workflow,
           input: request.input ?? {},
-          parent: { execution_id: task.executionId, task_id: task.taskId },
+          parent: element ?? { execution_id: task.executionId, task_id: task.taskId },
         })
       }
       const child = await outcomeOf(childId!, task.signal)

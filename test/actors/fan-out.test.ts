@@ -186,4 +186,35 @@ describeEachStore('fan-out', () => {
       'tasks[0].for_each_concurrency',
     ])
   })
+
+  it('runs a sub-workflow per element, each linked to its element', async () => {
+    engine = await testEngine()
+    const { harmonia } = engine
+    const child = await harmonia.createWorkflow({
+      name: 'child',
+      input: { n: { type: 'integer', required: true } },
+      tasks: [{ id: 'double', component: 'harmonia', action: 'echo', input: { v: '${input.n * 2}' } }],
+      output: { v: '${tasks.double.output.v}' },
+    })
+    const wf = await harmonia.createWorkflow({
+      name: 'children',
+      tasks: [
+        {
+          id: 'each',
+          component: 'harmonia',
+          action: 'run_workflow',
+          for_each: [1, 2, 3],
+          input: { workflow_id: child.workflow_id, input: { n: '${item}' } },
+        },
+      ],
+    })
+    const { execution_id } = await harmonia.startExecution({ workflow_id: wf.workflow_id })
+    const done = await harmonia.waitForExecution(execution_id)
+    expect(done.status).toBe('completed')
+    expect(done.task_executions.each!.output).toEqual([{ v: 2 }, { v: 4 }, { v: 6 }])
+    const { items } = await harmonia.listExecutions({ workflow_id: child.workflow_id, limit: 10 })
+    expect(items).toHaveLength(3)
+    const links = items.map((e) => e.parent).sort((a, b) => a!.index! - b!.index!)
+    expect(links).toEqual([0, 1, 2].map((index) => ({ execution_id, task_id: 'each', index })))
+  })
 })

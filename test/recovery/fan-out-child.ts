@@ -43,7 +43,7 @@ if (mode === 'start') {
   const execution = await harmonia.startExecution({ workflow_id: workflow.workflow_id, input: { list } })
   print(`EXECUTION ${execution.execution_id}`)
   await harmonia.subscribe(execution.execution_id, (event) => {
-    if (event.type === 'task_completed' && event.data?.index !== undefined) print(`DONE ${String(event.data.index)}`)
+    if (event.type === 'task_completed' && event.data?.index !== undefined) print(`DONE ${Number(event.data.index)}`)
   })
   setInterval(() => {}, 1 << 30)
 } else {

@@ -43,6 +43,23 @@ export function executionQueries(db: Database): Store['executions'] {
       return { items: rows.map((r) => toExecution(r, [])), total }
     },
 
+    async childOf({ execution_id, task_id, index }) {
+      if (!isUuid(execution_id)) return undefined
+      const [row] = await db
+        .select({ id: executions.executionId })
+        .from(executions)
+        .where(
+          and(
+            sql`${executions.parent}->>'execution_id' = ${execution_id}`,
+            sql`${executions.parent}->>'task_id' = ${task_id}`,
+            sql`${executions.parent}->>'index' = ${String(index)}`,
+          ),
+        )
+        .orderBy(desc(executions.createdAt))
+        .limit(1)
+      return row?.id
+    },
+
     async countActive(workflowId) {
       if (!isUuid(workflowId)) return 0
       const [row] = await db
