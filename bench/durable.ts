@@ -16,7 +16,7 @@ import { openDatabase, type DatabaseHandle } from '../src/db/client.js'
 import { createSqlStore } from '../src/db/sql.store.js'
 import type { CommitBatch, Store } from '../src/db/store.js'
 import { createHarmonia } from '../src/index.js'
-import { chain, fanOut, quietLogger } from './shapes.js'
+import { chain, elements, fanOut, quietLogger } from './shapes.js'
 
 /** Counts what the engine asks of the store: commits, statements (round trips) and payload bytes. */
 function counting(store: Store) {
@@ -65,6 +65,19 @@ async function measure(label: string, url: string): Promise<void> {
       `${label}: fan-out of 10,000 (max_concurrency 100): ${fmt(fanRate)} durable task completions/s (${fanMs.toFixed(0)} ms); ` +
         `${perTask('roundTrips')} round trips and ${perTask('bytes')} payload bytes per task; ${stats.commits - before.commits} commits; ` +
         `×${(fanRate / insertRate).toFixed(2)} the single-row insert rate`,
+    )
+
+    // The same 10,000 calls as the elements of one for_each task.
+    const each = await harmonia.createWorkflow({ name: 'each', tasks: elements(10_000, 100), max_concurrency: 100 })
+    const beforeEach = { ...stats }
+    t0 = performance.now()
+    const eachRun = await harmonia.startExecution({ workflow_id: each.workflow_id })
+    await harmonia.waitForExecution(eachRun.execution_id)
+    const eachMs = performance.now() - t0
+    const perElement = (k: 'roundTrips' | 'bytes') => ((stats[k] - beforeEach[k]) / 10_000).toFixed(k === 'bytes' ? 0 : 4)
+    console.log(
+      `${label}: for_each of 10,000 elements (concurrency 100): ${fmt(rate(10_000, eachMs))} durable element completions/s (${eachMs.toFixed(0)} ms); ` +
+        `${perElement('roundTrips')} round trips and ${perElement('bytes')} payload bytes per element`,
     )
 
     // 1,000 concurrent executions of 10 chained tasks.

@@ -4,7 +4,7 @@
  * workflow default). Then remote components (remote.ts), durable figures (durable.ts) and HTTP figures (http.ts).
  */
 import { performance } from 'node:perf_hooks'
-import { best, chain, engineRun, fanOut, plainRun, type Shape } from './shapes.js'
+import { best, chain, elements, engineRun, fanOut, plainRun, type Shape } from './shapes.js'
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10)
 let peakRss = process.memoryUsage().rss
@@ -33,8 +33,14 @@ console.log(`fan-out time ratio 10k/1k: ${(f10k / f1k).toFixed(1)} (linear is 10
 const wide = concurrency === 100 ? 10 : 100
 const w10k = await best(1, () => engineRun(fanOut(10_000), wide))
 console.log(`fan-out of 10,000 at max_concurrency ${wide}: ${rate(10_000, w10k).toLocaleString('en')} tasks/s`)
-clearInterval(sampler)
 console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`)
+// The same 10,000 calls as elements of one for_each task (API.md "Fan-out"), with the peak RSS of this run alone.
+peakRss = process.memoryUsage().rss
+const e10k = await best(2, () => engineRun(elements(10_000, concurrency), concurrency))
+console.log(
+  `${'for_each of 10,000 elements'.padEnd(34)} engine ${rate(10_000, e10k).toLocaleString('en').padStart(8)} elements/s (${e10k.toFixed(0)} ms)   peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
+)
+clearInterval(sampler)
 
 console.log('')
 const { remoteBench } = await import('./remote.js')

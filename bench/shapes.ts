@@ -27,6 +27,20 @@ export function fanOut(n: number): Shape {
   ]
 }
 
+/** One task that fans out over `n` elements (`for_each`): the elements are not tasks of the DAG. */
+export function elements(n: number, concurrency: number) {
+  return [
+    {
+      id: 'each',
+      component: 'harmonia',
+      action: 'noop',
+      for_each: Array.from({ length: n }, (_, i) => i),
+      for_each_concurrency: concurrency,
+      input: { i: '${item}' },
+    },
+  ]
+}
+
 /**
  * The CPU floor: a plain Promise-based DAG runner with the same concurrency limit and no XState, no events,
  * no persistence. What any engine's per-task overhead is measured against.
@@ -65,7 +79,7 @@ export async function plainRun(shape: Shape, limit: number, handler: () => unkno
  * Milliseconds from start to completion of one execution of `shape` on a fresh engine on the memory store; `setup`
  * registers what the shape needs first.
  */
-export async function engineRun(shape: Shape, maxConcurrency: number, setup?: (harmonia: Harmonia) => void): Promise<number> {
+export async function engineRun(shape: Shape | ReturnType<typeof elements>, maxConcurrency: number, setup?: (harmonia: Harmonia) => void): Promise<number> {
   const harmonia = await createHarmonia({ database: 'memory:store', logger: quietLogger })
   try {
     setup?.(harmonia)
