@@ -4,7 +4,16 @@ import type { ExecutionStatus, TaskStatus } from '../model/status.js'
 import { clockTime, formatDuration, formatTable, text, truncate, type Style } from './format.js'
 
 /** One task's row of the live view. */
-export type TaskView = { id: string; status: TaskStatus; attempts: number; start: number | null; end: number | null; note: string }
+export type TaskView = {
+  id: string
+  status: TaskStatus
+  attempts: number
+  start: number | null
+  end: number | null
+  note: string
+  /** A fan-out's elements that ended, from their events (`data.index`). */
+  elements?: { completed: number; failed: number }
+}
 
 /** What the live view shows: the execution's status and its tasks, advanced by events. */
 export type Board = {
@@ -54,6 +63,14 @@ export function applyEvent(board: Board, event: ExecutionEvent): void {
       task = { id: event.task_id, status: 'pending', attempts: 0, start: null, end: null, note: '' }
       board.tasks.set(event.task_id, task)
     }
+  }
+  // An element of a fan-out (`data.index`): the task's progress, not its status.
+  if (task && typeof event.data.index === 'number') {
+    const counts = (task.elements ??= { completed: 0, failed: 0 })
+    if (event.type === 'task_completed') counts.completed++
+    if (event.type === 'task_failed') counts.failed++
+    task.note = `elements: ${counts.completed} completed${counts.failed > 0 ? `, ${counts.failed} failed` : ''}`
+    return
   }
   switch (event.type) {
     case 'workflow_started':
@@ -162,9 +179,10 @@ export function eventLine(event: ExecutionEvent, style: Style): string {
         return ''
     }
   })()
+  const element = typeof event.data.index === 'number' ? `element ${event.data.index}` : ''
   const status = event.type.replace(/^(task|workflow)_/, '')
   const shown = style.status(status === 'started' || status === 'resumed' ? 'running' : status, event.type.padEnd(18))
-  return [clockTime(event.timestamp), `#${event.seq}`.padEnd(5), shown, event.task_id ?? '', detail]
+  return [clockTime(event.timestamp), `#${event.seq}`.padEnd(5), shown, event.task_id ?? '', [element, detail].filter(Boolean).join(', ')]
     .filter((part, i) => i < 3 || part !== '')
     .join('  ')
     .trimEnd()

@@ -3,7 +3,7 @@ import { runCli } from '../../src/cli/cli.js'
 import { parseInputPairs } from '../../src/cli/documents.js'
 import { createStyle } from '../../src/cli/format.js'
 import type { Io } from '../../src/cli/io.js'
-import { applyEvent, boardOf, renderBoard } from '../../src/cli/watch-view.js'
+import { applyEvent, boardOf, eventLine, renderBoard } from '../../src/cli/watch-view.js'
 import type { Execution, ExecutionEvent } from '../../src/client/index.js'
 import type { RunningServer } from '../../src/http/server.js'
 import { startTestServer } from '../client/server.js'
@@ -118,6 +118,16 @@ describe('watch view', () => {
       '  a     completed  2         700ms',
       '  b     skipped    0         -         condition is false',
     ])
+  })
+
+  it("shows a fan-out's element events as its progress, not as its status", () => {
+    const board = boardOf(execution)
+    applyEvent(board, event(1, 'task_started', 0, 'a', { attempt: 1, input: [1, 2, 3] }))
+    applyEvent(board, event(2, 'task_started', 1, 'a', { index: 0, attempt: 1 }))
+    applyEvent(board, event(3, 'task_completed', 2, 'a', { index: 0, attempt: 1, output: 1 }))
+    applyEvent(board, event(4, 'task_failed', 3, 'a', { index: 1, attempt: 1, error: { message: 'no' } }))
+    expect(board.tasks.get('a')).toMatchObject({ status: 'running', attempts: 1, note: 'elements: 1 completed, 1 failed' })
+    expect(eventLine(event(3, 'task_completed', 2, 'a', { index: 0, attempt: 1 }), createStyle(false))).toMatch(/task_completed\s+a {2}element 0, attempt 1$/)
   })
 
   it('cuts the note to the width, keeping the other columns', () => {
