@@ -427,13 +427,15 @@ describeEachStore('engine', () => {
 
     it('cancel aborts a running handler (its signal fires) and cancels every unfinished task', async () => {
       const aborted = deferred<unknown>()
+      const entered = deferred<void>()
       engine = await testEngine({
         components: {
           t: {
             hang: (_: unknown, ctx: HandlerContext) =>
-              new Promise((_, reject) =>
-                ctx.signal.addEventListener('abort', () => (aborted.resolve(ctx.signal.reason), reject(new Error('aborted')))),
-              ),
+              new Promise((_, reject) => {
+                ctx.signal.addEventListener('abort', () => (aborted.resolve(ctx.signal.reason), reject(new Error('aborted'))))
+                entered.resolve()
+              }),
           },
         },
       })
@@ -448,6 +450,8 @@ describeEachStore('engine', () => {
       const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
       const events = await record(harmonia, execution_id)
       await until(() => events.some((e) => e.type === 'task_started' && e.task_id === 'hanging'), 'hanging started')
+      // The event can be committed before the handler runs; cancel while it is in the handler.
+      await entered.promise
       const canceled = await harmonia.cancelExecution(execution_id)
       expect(canceled.status).toBe('canceled')
       await aborted.promise
@@ -519,6 +523,9 @@ describeEachStore('engine', () => {
       const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
       const events = await record(harmonia, execution_id)
       await until(() => events.some((e) => e.type === 'task_started'), 'started')
+      // The event can be committed before the handler has run: wait until its 30 s timer is on the clock.
+      const pending = () => [...(clock as unknown as { timeouts: Map<number, { timeout: number }> }).timeouts.values()]
+      await until(() => pending().some((t) => t.timeout >= 29_000), 'the sleep armed')
       clock.increment(29_999)
       for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
       expect((await harmonia.getExecution(execution_id)).status).toBe('running')

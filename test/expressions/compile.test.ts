@@ -49,10 +49,9 @@ describe('compileValue', () => {
   it('rejects unknown roots at compile time, listing the allowed ones', () => {
     const error = syntaxError(() => compileValue({ cmd: '${env.HOME}' }))
     expect(error.path).toBe('cmd')
-    expect(error.message).toMatch(/unknown name "env".*input, tasks, state, execution, workflow, params/)
+    expect(error.message).toMatch(/unknown name "env".*input, tasks, state, execution, workflow, params, item, index/)
     expect(() => compileValue('${process}')).toThrow(ExpressionSyntaxError)
     expect(() => compileValue('${globalThis}')).toThrow(ExpressionSyntaxError)
-    expect(() => compileValue('${item}')).toThrow(ExpressionSyntaxError)
   })
 
   it('hints at tasks["id"] for a task id with "-"', () => {
