@@ -150,6 +150,39 @@ describeEachStore('control flow over HTTP', () => {
     expect(lost.task_executions.call).toMatchObject({ status: 'failed', error: { code: 'workflow_not_found' } })
   })
 
+  it('a child that cannot start (input refused by its workflow, a template source) fails the task for good, linking nothing', async () => {
+    await setup()
+    const sub = await createWorkflow(doubler)
+    const template = await createWorkflow({
+      name: 'template source',
+      tasks: [{ id: 'a', component: 'harmonia', action: 'echo', input: { v: '${params.v}' } }],
+    })
+    const parent = await createWorkflow({
+      name: 'bad calls',
+      tasks: [
+        { id: 'wrong', component: 'harmonia', action: 'run_workflow', input: { workflow_id: sub, input: { n: 'six' } }, retry: 3 },
+        { id: 'none', component: 'harmonia', action: 'run_workflow', input: { workflow_id: sub } },
+        { id: 'tpl', component: 'harmonia', action: 'run_workflow', input: { workflow_id: template } },
+      ],
+    })
+    const done = await finished(await start(parent))
+    expect(done.task_executions.wrong).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      error: { code: 'invalid_input', retryable: false, message: expect.stringContaining('input.n must be an integer') },
+    })
+    expect(done.task_executions.none).toMatchObject({
+      status: 'failed',
+      error: { code: 'invalid_input', message: expect.stringContaining('input.n') },
+    })
+    expect(done.task_executions.tpl).toMatchObject({
+      status: 'failed',
+      error: { code: 'invalid_input', message: expect.stringContaining('params') },
+    })
+    for (const t of ['wrong', 'none', 'tpl']) expect(done.task_executions[t].child_execution_id ?? null, t).toBe(null)
+    expect((await call('GET', `/api/executions?workflow_id=${sub}`)).body.total).toBe(0)
+  })
+
   it('pausing the parent pauses the running child, resuming resumes it; the signalled child completes the parent', async () => {
     await setup()
     const id = await start(await createWorkflow(parentOf({ workflow_id: await createWorkflow(gated) })))

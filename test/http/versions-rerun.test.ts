@@ -163,6 +163,10 @@ describeEachStore('rerun, versions and JSON Schema inputs over HTTP', () => {
     }
     expect(await finished(onOne)).toMatchObject({ status: 'completed', workflow_version: 1, output: { says: 'one' } })
     expect(await finished(onTwo)).toMatchObject({ status: 'completed', workflow_version: 2, output: { says: 'two' } })
+    // A rerun of the version-1 execution stays on version 1.
+    const rerun = await call('POST', `/api/executions/${onOne}/rerun`, { tasks: ['say'] })
+    expect(rerun.status, rerun.text).toBe(201)
+    expect(await finished(rerun.body.execution_id)).toMatchObject({ workflow_version: 1, output: { says: 'one' }, rerun_of: onOne })
     // Starting an older version on purpose.
     const again = await call('POST', '/api/executions', { workflow_id: workflow, version: 1 })
     expect(again.body.workflow_version).toBe(1)
