@@ -1,6 +1,6 @@
 import type { Component, HandlerContext } from '../components/handler.js'
 import type { WorkflowRecord } from '../db/store.js'
-import { NotFoundError, TerminalTaskError, ValidationError } from '../errors.js'
+import { InvalidTransitionError, NotFoundError, TerminalTaskError, ValidationError } from '../errors.js'
 import { isPlainObject } from '../json.js'
 import { uuidv7 } from '../model/ids.js'
 import { resolveWorkflowInput } from '../model/input.js'
@@ -83,6 +83,23 @@ export function createSubWorkflowComponent(
     }
   }
 
+  /**
+   * A pause of the parent that came before the child was linked found no child to carry over to: the child starts
+   * paused instead. Checked once more after pausing it, in case a resume of the parent slipped in between.
+   */
+  async function followPause(parentId: string, childId: string): Promise<void> {
+    const parentPaused = async () => {
+      await supervisor.flushed()
+      return (await deps.executions.get(parentId)).status === 'paused'
+    }
+    if (!(await parentPaused())) return
+    const quiet = (error: unknown) => {
+      if (!(error instanceof InvalidTransitionError || error instanceof NotFoundError)) throw error
+    }
+    await deps.executions.api.pauseExecution(childId).catch(quiet)
+    if (!(await parentPaused())) await deps.executions.api.resumeExecution(childId).catch(quiet)
+  }
+
   /** Waits for the child; an abort of the attempt (cancel, timeout) cancels it first. */
   async function outcomeOf(childId: string, signal: AbortSignal): Promise<Execution> {
     const aborted = new Promise<never>((_, reject) => {
@@ -121,6 +138,7 @@ export function createSubWorkflowComponent(
           input: request.input ?? {},
           parent: { execution_id: task.executionId, task_id: task.taskId },
         })
+        await followPause(task.executionId, childId)
       }
       const child = await outcomeOf(childId!, task.signal)
       if (child.status === 'completed') return child.output

@@ -1,9 +1,10 @@
 import { afterEach, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
+import type { Store } from '../../src/db/store.js'
 import { createHarmonia, type Harmonia } from '../../src/harmonia.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
 import { apiClient, type ApiCall } from '../support/api.js'
-import { describeEachStore, testStore, until } from '../support/harness.js'
+import { deferred, describeEachStore, testStore, until } from '../support/harness.js'
 
 /**
  * Control flow through the HTTP API (API.md Part 2 "Control flow"): sub-workflows (stored and generated), signals and
@@ -20,7 +21,7 @@ let clock: SimulatedClock
 let call: ApiCall
 
 /** Engine and server on `store`; `recover` only where a test restarts (a block's database holds other tests' executions). */
-async function open(store = testStore(), recover = false): Promise<void> {
+async function open(store: Store = testStore(), recover = false): Promise<void> {
   harmonia = await createHarmonia({ store, clock, random: () => 0.5, recover })
   server = await startServer({ harmonia, port: 0, hostname: '127.0.0.1', tokens: [], graceMs: 100 })
 }
@@ -198,6 +199,95 @@ describeEachStore('control flow over HTTP', () => {
     expect(sent.status).toBe(202)
     const done = await finished(id)
     expect(done).toMatchObject({ status: 'completed', output: { result: { got: { ok: 1 } } } })
+  })
+
+  it('a pause that lands between the child link and the child start still pauses the child', async () => {
+    clock = new SimulatedClock()
+    clock.set(START)
+    call = apiClient(() => server!.url)
+    // The commit that records the child link waits for the test: the pause arrives while the child does not exist yet.
+    const inner = testStore()
+    const linkReached = deferred()
+    const release = deferred()
+    let held = false
+    await open({
+      ...inner,
+      async commit(batch) {
+        const links = !held && batch.tasks.some((t) => t.row.child_execution_id)
+        if (links) {
+          held = true
+          linkReached.resolve()
+          await release.promise
+        }
+        await inner.commit(batch)
+      },
+    })
+    const id = await start(await createWorkflow(parentOf({ workflow_id: await createWorkflow(gated) })))
+    await linkReached.promise
+    const pausing = call('POST', `/api/executions/${id}/pause`)
+    await new Promise((r) => setTimeout(r, 20))
+    release.resolve()
+    expect((await pausing).body.status).toBe('paused')
+    const child = (await get(id)).task_executions.call.child_execution_id as string
+    await until(async () => (await call('GET', `/api/executions/${child}`)).status === 200, 'the child to exist')
+    await until(async () => (await get(child)).status === 'paused', 'the child to be paused')
+    expect((await get(id)).status).toBe('paused')
+    expect((await call('POST', `/api/executions/${id}/resume`)).status).toBe(202)
+    expect((await get(child)).status).toBe('running')
+    await waitingFor(child, 'go')
+    await call('POST', `/api/executions/${child}/signals/go`, { payload: 'late' })
+    expect(await finished(id)).toMatchObject({ status: 'completed', output: { result: { got: 'late' } } })
+  })
+
+  it('a pause that lands before the child is even linked (a generated definition being stored) pauses the child', async () => {
+    clock = new SimulatedClock()
+    clock.set(START)
+    call = apiClient(() => server!.url)
+    // Storing the generated workflow waits for the test: the pause arrives while the task runs but has no child yet.
+    const inner = testStore()
+    const reached = deferred()
+    const release = deferred()
+    await open({
+      ...inner,
+      workflows: {
+        ...inner.workflows,
+        async insert(record) {
+          if (record.definition.name === 'generated gated') {
+            reached.resolve()
+            await release.promise
+          }
+          await inner.workflows.insert(record)
+        },
+      },
+    })
+    const id = await start(
+      await createWorkflow({
+        name: 'generator',
+        tasks: [
+          { id: 'plan', component: 'harmonia', action: 'echo', input: { definition: asData({ ...gated, name: 'generated gated' }) } },
+          {
+            id: 'call',
+            component: 'harmonia',
+            action: 'run_workflow',
+            input: { definition: '${tasks.plan.output.definition}' },
+            depends_on: ['plan'],
+          },
+        ],
+        output: { result: '${tasks.call.output}' },
+      }),
+    )
+    await reached.promise
+    expect((await call('POST', `/api/executions/${id}/pause`)).body.status).toBe('paused')
+    release.resolve()
+    let child = ''
+    await until(async () => (child = (await get(id)).task_executions.call.child_execution_id ?? '') !== '', 'the child link')
+    await until(async () => (await call('GET', `/api/executions/${child}`)).status === 200, 'the child to exist')
+    await until(async () => (await get(child)).status === 'paused', 'the child to be paused', 3_000)
+    expect((await call('POST', `/api/executions/${id}/resume`)).status).toBe(202)
+    expect((await get(child)).status).toBe('running')
+    await waitingFor(child, 'go')
+    await call('POST', `/api/executions/${child}/signals/go`, { payload: 'on' })
+    expect(await finished(id)).toMatchObject({ status: 'completed', output: { result: { got: 'on' } } })
   })
 
   it('canceling the parent cancels the running child', async () => {
