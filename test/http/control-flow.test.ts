@@ -414,6 +414,27 @@ describeEachStore('control flow over HTTP', () => {
     expect(done.task_executions.after.status).toBe('skipped')
   })
 
+  it('the timeout of a wait is durable: across a restart it runs out with the time that remained', async () => {
+    await setup()
+    const store = testStore()
+    await shut()
+    await open(store)
+    const id = await start(await createWorkflow(approval({ timeout: 60 })))
+    await waitingFor(id, 'approved')
+    clock.increment(30_000)
+    await harmonia!.flush()
+    await shut()
+    await open(store, true)
+    await waitingFor(id, 'approved')
+    clock.increment(29_000)
+    await harmonia!.flush()
+    expect((await get(id)).task_executions.approve.status).toBe('running')
+    clock.increment(1_000)
+    const done = await finished(id)
+    expect(done.task_executions.approve).toMatchObject({ status: 'failed', error: { code: 'signal_timeout' } })
+    expect(Date.parse(done.task_executions.approve.end_time) - START).toBe(60_000)
+  })
+
   it('404 problem for an unknown execution (send and list), 409 for a finished one, 422 for a bad name or body', async () => {
     await setup()
     for (const [method, path] of [
