@@ -352,9 +352,10 @@ describeEachStore('control flow over HTTP', () => {
     const workflow = await createWorkflow({
       name: 'late waits',
       tasks: [
-        { id: 'first', component: 'harmonia', action: 'sleep', input: { seconds: 10 } },
+        // Sleeps until absolute times: a clock moved before a handler arms its timer cannot make it miss the time.
+        { id: 'first', component: 'harmonia', action: 'sleep', input: { until: '2026-01-01T00:00:10Z' } },
         { id: 'w1', component: 'harmonia', action: 'wait_for_signal', input: { name: 'go' }, depends_on: ['first'] },
-        { id: 'mid', component: 'harmonia', action: 'sleep', input: { seconds: 10 }, depends_on: ['w1'] },
+        { id: 'mid', component: 'harmonia', action: 'sleep', input: { until: '2026-01-01T00:00:20Z' }, depends_on: ['w1'] },
         { id: 'w2', component: 'harmonia', action: 'wait_for_signal', input: { name: 'go' }, depends_on: ['mid'] },
       ],
     })
