@@ -13,7 +13,8 @@ import { cleanEnv, freePort, request, startNode, stop, stopAll, type Child } fro
  *   2. right after the child execution was created;
  *   3. right after the parent task started (the child may or may not be linked yet).
  * Each time, after the restart there is exactly one execution whose parent is that task, and the parent completes
- * with the child's output; the approval completes with a signal sent after the restart; the sleep ends after its time.
+ * with the child's output; a parent recovered while its child waits cancels the child when it is canceled; the approval
+ * completes with a signal sent after the restart; the sleep ends after its time.
  */
 
 const CHILD = join(import.meta.dirname, 'control-flow-child.ts')
@@ -157,12 +158,22 @@ for (const driver of drivers) {
       const firstChild = await expectOneChildCompletes(childWf, first, { life: 1 })
       expect(firstChild, 'the child got the id recorded before the kill').toBe(linked[1])
 
+      // A parent whose child waits across the next kill: canceled after the restart, the child is canceled with it.
+      const doomed = await start(parentWf)
+      await until(async () => (await childrenOf(childWf, doomed)).length === 1, 'the doomed child')
+      const [doomedChild] = await childrenOf(childWf, doomed)
+      await until(async () => (await signals(doomedChild.execution_id)).some((s) => s.waiting), 'the doomed child to wait')
+
       // 2. Killed right after the child execution was created.
       const second = await start(parentWf)
       await server.waitFor(new RegExp(`CREATED \\S+ parent ${second}`), 'the child to be created')
       await kill()
       server = await startHarmonia()
       await expectOneChildCompletes(childWf, second, { life: 2 })
+      expect((await api(`/api/executions/${doomed}/cancel`, {})).status).toBe(202)
+      expect((await finished(doomedChild.execution_id)).status).toBe('canceled')
+      expect((await finished(doomed)).status).toBe('canceled')
+      expect(await childrenOf(childWf, doomed)).toHaveLength(1)
 
       // 3. Killed right after the parent task started.
       const third = await start(parentWf)
