@@ -9,8 +9,8 @@ import { until } from '../support/async.js'
 import { ROOT } from '../support/processes.js'
 
 /**
- * The README's "Control flow" examples are real: every YAML workflow in that section is created through the API as
- * written (the one placeholder filled in) and the ones that can run on their own run to the outcome the text says.
+ * The README's "Control flow" examples are real: the section's workflows for sub-workflows, signals and JSON Schema
+ * inputs are created through the API as written (the one placeholder filled in) and run to the outcome the text says.
  */
 
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8')
@@ -50,7 +50,8 @@ async function finished(id: string): Promise<any> {
 
 describe("README's Control flow examples", () => {
   it('has the workflows it names', () => {
-    expect(workflows.map((w) => w.name).sort()).toEqual(['deploy', 'orders', 'release'])
+    // Other subsections (fan-out, schedules, …) bring workflows of their own, with components of their own.
+    expect(workflows.map((w) => w.name)).toEqual(expect.arrayContaining(['deploy', 'orders', 'release']))
   })
 
   it('release: a stored child by id and version, and a generated one', async () => {
