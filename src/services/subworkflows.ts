@@ -1,10 +1,12 @@
 import type { Component, HandlerContext } from '../components/handler.js'
 import type { WorkflowRecord } from '../db/store.js'
-import { NotFoundError, TerminalTaskError, ValidationError } from '../errors.js'
+import { InvalidTransitionError, NotFoundError, TerminalTaskError, ValidationError } from '../errors.js'
 import { isPlainObject } from '../json.js'
 import { uuidv7 } from '../model/ids.js'
+import { resolveWorkflowInput } from '../model/input.js'
 import type { Execution } from '../model/resources.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
+import { assertRunnableDirectly } from '../model/template.js'
 import type { ServiceContext } from './context.js'
 import type { ExecutionService } from './executions.js'
 import type { WorkflowService } from './workflows.js'
@@ -66,6 +68,38 @@ export function createSubWorkflowComponent(
     }
   }
 
+  /**
+   * Refuses, before any child id is recorded, a child that could never start: its input fails the workflow's input
+   * description, or the workflow is a template source. Retrying would not help, so the task fails for good.
+   */
+  function assertStartable(workflow: WorkflowRecord, input: unknown): void {
+    try {
+      assertRunnableDirectly(workflow.definition)
+      resolveWorkflowInput(workflow.definition.input, input)
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error
+      const details = error.errors.map((e) => e.message).join('; ')
+      throw fail(`the sub-workflow ${workflow.workflowId} cannot start: ${details}`, 'invalid_input')
+    }
+  }
+
+  /**
+   * A pause of the parent that came before the child was linked found no child to carry over to: the child starts
+   * paused instead. Checked once more after pausing it, in case a resume of the parent slipped in between.
+   */
+  async function followPause(parentId: string, childId: string): Promise<void> {
+    const parentPaused = async () => {
+      await supervisor.flushed()
+      return (await deps.executions.get(parentId)).status === 'paused'
+    }
+    if (!(await parentPaused())) return
+    const quiet = (error: unknown) => {
+      if (!(error instanceof InvalidTransitionError || error instanceof NotFoundError)) throw error
+    }
+    await deps.executions.api.pauseExecution(childId).catch(quiet)
+    if (!(await parentPaused())) await deps.executions.api.resumeExecution(childId).catch(quiet)
+  }
+
   /** Waits for the child; an abort of the attempt (cancel, timeout) cancels it first. */
   async function outcomeOf(childId: string, signal: AbortSignal): Promise<Execution> {
     const aborted = new Promise<never>((_, reject) => {
@@ -99,6 +133,7 @@ export function createSubWorkflowComponent(
           throw fail(`sub-workflows nest at most ${MAX_DEPTH} levels below the top execution`, 'depth_exceeded')
         }
         const workflow = await workflowOf(request, task)
+        assertStartable(workflow, request.input ?? {})
         childId = linked !== undefined && !existing ? linked : uuidv7()
         if (!element) await supervisor.linkChild(task.executionId, task.taskId, childId)
         await deps.executions.startChild({
@@ -107,6 +142,7 @@ export function createSubWorkflowComponent(
           input: request.input ?? {},
           parent: element ?? { execution_id: task.executionId, task_id: task.taskId },
         })
+        await followPause(task.executionId, childId)
       }
       const child = await outcomeOf(childId!, task.signal)
       if (child.status === 'completed') return child.output
