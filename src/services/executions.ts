@@ -115,6 +115,20 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
   }
 
   /**
+   * Starts a scheduled execution with the id its tick recorded first (services/scheduler.ts), so that a tick resumed
+   * after a crash starts the execution the tick names and never a second one. Resolves once its rows are committed.
+   */
+  async function startScheduled(request: {
+    execution_id: string
+    workflow: WorkflowRecord
+    input: Record<string, unknown>
+    metadata: Record<string, unknown>
+  }): Promise<Execution> {
+    const execution = newExecution(request.workflow, request.input, { execution_id: request.execution_id, metadata: request.metadata })
+    return launch(execution, request.workflow.definition)
+  }
+
+  /**
    * Starts a new execution of the same workflow version that keeps the given completed tasks' outputs (a restored
    * checkpoint, a rerun): those tasks show as completed and never run again.
    */
@@ -192,6 +206,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     get: getExecution,
     continueFrom,
     startChild,
+    startScheduled,
     api: {
       /** Creates an execution and starts it; resolves once its row exists (status `pending` or `running`). */
       async startExecution(request: StartExecutionRequest): Promise<Execution> {
