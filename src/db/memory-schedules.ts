@@ -21,7 +21,8 @@ export function createMemorySchedules(): Store['schedules'] {
         if (workflowId !== undefined && t.workflow_id !== workflowId) continue
         const key = JSON.stringify([t.workflow_id, t.schedule])
         const seen = newest.get(key)
-        if (!seen || Date.parse(seen.tick) < Date.parse(t.tick)) newest.set(key, { workflow_id: t.workflow_id, schedule: t.schedule, tick: t.tick })
+        if (!seen || Date.parse(seen.tick) < Date.parse(t.tick))
+          newest.set(key, { workflow_id: t.workflow_id, schedule: t.schedule, tick: t.tick })
       }
       return [...newest.values()]
     },

@@ -17,8 +17,8 @@ export type Workflow = {
   max_concurrency: number
   timeout: number | null
   fail_fast: boolean
-  /** Cron schedules (API.md "Schedules"), defaults applied; empty when there are none. */
-  schedules: Schedule[]
+  /** Cron schedules (API.md "Schedules"), defaults applied; absent when the workflow has none. */
+  schedules?: Schedule[]
   created_at: string
   updated_at: string
 }

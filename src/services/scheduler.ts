@@ -133,7 +133,11 @@ export function createScheduler(
       const schedule = record?.definition.schedules?.find((s) => scheduleKey(s) === row.schedule)
       const prepared = record ? prepare(record, schedule?.input ?? {}) : { problem: 'the workflow was deleted' }
       if ('problem' in prepared) {
-        logger.warn('scheduler: a resumed tick started nothing', { workflow_id: row.workflow_id, tick: row.tick, problem: prepared.problem })
+        logger.warn('scheduler: a resumed tick started nothing', {
+          workflow_id: row.workflow_id,
+          tick: row.tick,
+          problem: prepared.problem,
+        })
         await store.schedules.markStarted(row.workflow_id, row.schedule, row.tick)
         continue
       }
@@ -241,7 +245,7 @@ export function createScheduler(
 
   return {
     /** Starts following the schedules: resumes unstarted ticks, runs missed ones, arms the timer. */
-    start(): Promise<void> {
+    start: (): Promise<void> => {
       running = true
       return enqueue(async () => {
         await resumeUnstarted()
@@ -250,7 +254,7 @@ export function createScheduler(
     },
 
     /** A workflow's new latest version, or its deletion (null): its schedules are replaced, or stop. */
-    async changed(workflowId: string, latest: WorkflowRecord | null): Promise<void> {
+    changed: async (workflowId: string, latest: WorkflowRecord | null): Promise<void> => {
       // Not running (an engine started with `schedules: false`): nothing to follow, but a deleted workflow's ticks go.
       if (!running) {
         if (!latest) await store.schedules.deleteWorkflow(workflowId)
@@ -266,7 +270,7 @@ export function createScheduler(
     },
 
     /** Resolves once the queue is empty (every tick that fell due so far is taken). */
-    async idle(): Promise<void> {
+    idle: async (): Promise<void> => {
       let seen: Promise<void>
       do {
         seen = queue
@@ -275,14 +279,14 @@ export function createScheduler(
     },
 
     /** Stops the timer; resolves once the step in progress is over. */
-    async stop(): Promise<void> {
+    stop: async (): Promise<void> => {
       running = false
       arm()
       await queue
     },
 
     /** `GET /api/workflows/{id}/schedules`: the latest version's schedules with their next 5 ticks and last tick. */
-    async listSchedules(workflowId: string): Promise<ScheduleInfo[]> {
+    listSchedules: async (workflowId: string): Promise<ScheduleInfo[]> => {
       const record = await deps.workflows.record(workflowId)
       const schedules = record.definition.schedules ?? []
       if (schedules.length === 0) return []

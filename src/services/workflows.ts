@@ -27,7 +27,7 @@ function toWorkflow(record: WorkflowRecord): Workflow {
     max_concurrency: d.max_concurrency,
     timeout: d.timeout ?? null,
     fail_fast: d.fail_fast,
-    schedules: d.schedules ?? [],
+    ...(d.schedules ? { schedules: d.schedules } : {}),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
   }

@@ -194,7 +194,11 @@ describeEachStore('schedules', () => {
     const b = await s.open()
     await b.flush()
     const resumed = await b.waitForExecution(orphan)
-    expect(resumed).toMatchObject({ status: 'completed', input: { from: 'tick' }, metadata: { schedule: { cron: '*/5 * * * *', tick: at(-5) } } })
+    expect(resumed).toMatchObject({
+      status: 'completed',
+      input: { from: 'tick' },
+      metadata: { schedule: { cron: '*/5 * * * *', tick: at(-5) } },
+    })
     expect((await b.listExecutions({ workflow_id: wf.workflow_id })).total).toBe(2)
     expect(await s.store.schedules.unstarted()).toEqual([])
     await b.close()

@@ -41,9 +41,7 @@ export function scheduleQueries(db: Database): Store['schedules'] {
       await db
         .update(scheduleTicks)
         .set({ started: true })
-        .where(
-          and(eq(scheduleTicks.workflowId, workflowId), eq(scheduleTicks.schedule, schedule), eq(scheduleTicks.tick, new Date(tick))),
-        )
+        .where(and(eq(scheduleTicks.workflowId, workflowId), eq(scheduleTicks.schedule, schedule), eq(scheduleTicks.tick, new Date(tick))))
     },
 
     async lastTicks(workflowId) {
@@ -58,7 +56,11 @@ export function scheduleQueries(db: Database): Store['schedules'] {
     },
 
     async unstarted() {
-      const rows = await db.select().from(scheduleTicks).where(sql`NOT ${scheduleTicks.started}`).orderBy(asc(scheduleTicks.tick))
+      const rows = await db
+        .select()
+        .from(scheduleTicks)
+        .where(sql`NOT ${scheduleTicks.started}`)
+        .orderBy(asc(scheduleTicks.tick))
       return rows.map(toRecord)
     },
 
