@@ -58,6 +58,8 @@ export function createScheduler(
   let running = false
   /** A started tick whose execution could not be started: the next wake resumes it. */
   let resumeNeeded = false
+  /** False until the start-up load succeeded (the database may be away when the engine starts): retried until then. */
+  let loaded = false
 
   function enqueue(job: () => Promise<void>): Promise<void> {
     const next = queue.then(async () => {
@@ -194,8 +196,16 @@ export function createScheduler(
     }
   }
 
+  /** The start-up work: resumes unstarted ticks, follows every workflow, runs missed ticks. */
+  async function load(): Promise<void> {
+    await resumeUnstarted()
+    await loadAll()
+    loaded = true
+  }
+
   /** Takes every tick that fell due since each schedule's cursor (normally one). */
   async function wake(): Promise<void> {
+    if (!loaded) return load()
     if (resumeNeeded) {
       resumeNeeded = false
       await resumeUnstarted()
@@ -227,7 +237,7 @@ export function createScheduler(
     timer = null
     if (!running) return
     const now = ctx.now()
-    let soonest = Infinity
+    let soonest = loaded ? Infinity : now + RETRY_MS
     for (const list of entries.values()) {
       for (const entry of list) {
         if (!entry.schedule.enabled) continue
@@ -247,10 +257,7 @@ export function createScheduler(
     /** Starts following the schedules: resumes unstarted ticks, runs missed ones, arms the timer. */
     start: (): Promise<void> => {
       running = true
-      return enqueue(async () => {
-        await resumeUnstarted()
-        await loadAll()
-      })
+      return enqueue(load)
     },
 
     /** A workflow's new latest version, or its deletion (null): its schedules are replaced, or stop. */
