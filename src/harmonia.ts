@@ -161,6 +161,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     ...(options.inspect ? { inspect: options.inspect } : {}),
   })
   let closed = false
+  let closing: Promise<void> | null = null
   const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
   const ctx: ServiceContext = { store, supervisor, logger, nodeId, now, closed: () => closed }
   const components = createComponentService(ctx, registry, { strict, keyring: resolveSecretKey(options.secretKey, store) })
@@ -206,13 +207,18 @@ function assemble(options: HarmoniaOptions, store: Store) {
       await scheduler.idle()
       await supervisor.flushed()
     },
-    async close() {
-      if (closed) return
+    close() {
+      if (closing) return closing
       closed = true
-      retention.stop()
-      await scheduler.stop()
-      await supervisor.stop()
-      await store.close()
+      closing = (async () => {
+        retention.stop()
+        // Before the supervisor: a tick being taken still starts its execution (rather than leave its row for the
+        // next start to finish); no tick begins after this.
+        await scheduler.stop()
+        await supervisor.stop()
+        await store.close()
+      })()
+      return closing
     },
   }
   return { harmonia, components, scheduler }

@@ -68,9 +68,9 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
   async function launch(
     execution: Execution,
     definition: WorkflowDefinition,
-    options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown> } = {},
+    options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; whileClosing?: boolean } = {},
   ): Promise<Execution> {
-    assertOpen(ctx)
+    if (!options.whileClosing) assertOpen(ctx)
     const executionId = execution.execution_id
     const timers =
       definition.timeout === undefined
@@ -125,7 +125,8 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     metadata: Record<string, unknown>
   }): Promise<Execution> {
     const execution = newExecution(request.workflow, request.input, { execution_id: request.execution_id, metadata: request.metadata })
-    return launch(execution, request.workflow.definition)
+    // A tick taken while the engine closes still starts: close() waits for the scheduler before the supervisor stops.
+    return launch(execution, request.workflow.definition, { whileClosing: true })
   }
 
   /**
