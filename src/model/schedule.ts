@@ -82,13 +82,21 @@ export function nextTicks(s: Schedule, after: number, n: number): number[] {
 }
 
 /**
- * The newest `limit` ticks in (after, upTo], oldest first. Walks back from `upTo`, so a long gap costs `limit` steps,
+ * The newest `limit` ticks in (after, upTo], oldest first. Walks forward from `after` (usually one step or none);
+ * when the gap holds more than `limit` ticks it walks back from `upTo` instead, so a long gap costs `limit` steps,
  * not one per tick of the gap.
  */
 export function ticksBetween(s: Schedule, after: number, upTo: number, limit: number): number[] {
   if (!(upTo > after) || limit <= 0) return []
+  const cron = cronFor(s)
+  const forward: number[] = []
+  for (let t = cron.nextRun(new Date(after)); t !== null && t.getTime() <= upTo; t = cron.nextRun(t)) {
+    forward.push(t.getTime())
+    if (forward.length > limit) break
+  }
+  if (forward.length <= limit) return forward
   // previousRuns looks strictly before its reference (to the second): one ms past `upTo` includes a tick at `upTo`.
-  const runs = cronFor(s).previousRuns(limit, new Date(upTo + 1))
+  const runs = cron.previousRuns(limit, new Date(upTo + 1))
   return runs
     .map((d) => d.getTime())
     .filter((t) => t > after && t <= upTo)

@@ -60,6 +60,8 @@ export function createScheduler(
   let resumeNeeded = false
   /** False until the start-up load succeeded (the database may be away when the engine starts): retried until then. */
   let loaded = false
+  /** Workflows with a change waiting in the queue (how many). */
+  const queued = new Map<string, number>()
 
   function enqueue(job: () => Promise<void>): Promise<void> {
     const next = queue.then(async () => {
@@ -267,7 +269,17 @@ export function createScheduler(
         if (!latest) await store.schedules.deleteWorkflow(workflowId)
         return
       }
+      // Most workflows have no schedules, before or after: nothing to follow, nothing to wait for. (Once loaded, and
+      // with no change of this workflow queued, `entries` says whether it had any.)
+      if (loaded && !entries.has(workflowId) && !queued.has(workflowId) && !latest?.definition.schedules) {
+        if (!latest) await store.schedules.deleteWorkflow(workflowId)
+        return
+      }
+      queued.set(workflowId, (queued.get(workflowId) ?? 0) + 1)
       return enqueue(async () => {
+        const left = queued.get(workflowId)! - 1
+        if (left > 0) queued.set(workflowId, left)
+        else queued.delete(workflowId)
         if (latest) follow(latest, ctx.now())
         else {
           entries.delete(workflowId)
