@@ -46,6 +46,10 @@ const RETRY_MS = 1000
  * the commit), in which case it only marks the row. Either way the tick starts one execution, never two, never none.
  * Both steps in one transaction would need the execution's creation inside the journal's commit; the row carrying
  * the chosen id gives the same guarantee with the journal left as it is.
+ *
+ * Several nodes: each follows the workflows it read at start and its own changes, and the claim makes every other
+ * node's attempt at a tick a no-op. Hearing of another node's workflow changes (LISTEN/NOTIFY), and not resuming an
+ * unstarted tick that a live node is still starting, are for the multi-node work (issue 12).
  */
 export function createScheduler(
   ctx: ServiceContext,
