@@ -1,6 +1,9 @@
-import { expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { SimulatedClock } from 'xstate'
+import { createMemoryStore } from '../../src/db/memory.store.js'
 import type { Store } from '../../src/db/store.js'
+import { UnavailableError } from '../../src/errors.js'
+import { createLogger } from '../../src/logger.js'
 import { createHarmonia, type Harmonia, type HarmoniaOptions } from '../../src/harmonia.js'
 import { describeEachStore, testStore } from '../support/harness.js'
 
@@ -267,6 +270,77 @@ describeEachStore('schedules', () => {
     await s.advance(3, [h])
     expect(await ticksOf(h, wf.workflow_id)).toEqual([])
     await h.deleteWorkflow(wf.workflow_id)
+    await h.close()
+  })
+})
+
+describe('schedules while the database is away', () => {
+  /** A memory store whose schedule queries fail while `down` says so, as a store does while it cannot reach Postgres. */
+  function flaky() {
+    const store = createMemoryStore()
+    const state = { down: false }
+    const guarded =
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      (...args: A): Promise<R> =>
+        state.down ? Promise.reject(new UnavailableError('the database cannot be reached')) : fn(...args)
+    const schedules = store.schedules
+    store.schedules = {
+      claimTick: guarded((r) => schedules.claimTick(r)),
+      markStarted: guarded((w, s, t) => schedules.markStarted(w, s, t)),
+      lastTicks: guarded((w) => schedules.lastTicks(w)),
+      unstarted: guarded(() => schedules.unstarted()),
+      deleteWorkflow: guarded((w) => schedules.deleteWorkflow(w)),
+    }
+    return { store, state }
+  }
+  const quiet = createLogger({ level: 'silent' })
+
+  it('a start-up load that fails is tried again each second until it succeeds', async () => {
+    const { store, state } = flaky()
+    const s = setup(store)
+    const a = await s.open({ logger: quiet })
+    const wf = await scheduled(a, [{ cron: '*/5 * * * *', catch_up: 'once' }])
+    await s.advance(5, [a])
+    await a.close()
+    s.clock.increment(10 * MIN) // 00:15: the 00:10 and 00:15 ticks were missed
+    state.down = true
+    const b = await s.open({ logger: quiet })
+    await b.flush()
+    s.clock.increment(1000)
+    await b.flush()
+    expect(await ticksOf(b, wf.workflow_id)).toEqual([at(5)])
+    state.down = false
+    s.clock.increment(1000)
+    await b.flush()
+    expect(await ticksOf(b, wf.workflow_id)).toEqual([at(5), at(15)])
+    await b.close()
+  })
+
+  it('a tick whose row cannot be written is taken a second later; one whose execution cannot start is resumed', async () => {
+    const { store, state } = flaky()
+    const s = setup(store)
+    const h = await s.open({ logger: quiet })
+    const wf = await scheduled(h, [{ cron: '* * * * *' }])
+    state.down = true
+    await s.advance(1, [h])
+    expect(await ticksOf(h, wf.workflow_id)).toEqual([])
+    state.down = false
+    s.clock.increment(1000)
+    await h.flush()
+    expect(await ticksOf(h, wf.workflow_id)).toEqual([at(1)])
+    const runs = (await h.listExecutions({ workflow_id: wf.workflow_id })).items
+    expect(Date.parse(runs[0]!.start_time!) - Date.parse(at(1))).toBe(1000)
+
+    // The row is written, then marking it started fails: the next wake finds the execution and only marks the row.
+    const markStarted = store.schedules.markStarted
+    let failures = 1
+    store.schedules.markStarted = (...args) => (failures-- > 0 ? Promise.reject(new UnavailableError('away')) : markStarted(...args))
+    s.clock.increment(59_000) // 00:02
+    await h.flush()
+    s.clock.increment(1000)
+    await h.flush()
+    expect(await ticksOf(h, wf.workflow_id)).toEqual([at(1), at(2)])
+    expect(await store.schedules.unstarted()).toEqual([])
     await h.close()
   })
 })
