@@ -14,6 +14,7 @@ import { setExpressionBudget } from './expressions/budget.js'
 import type { Store } from './db/store.js'
 import { createLogger, type Logger } from './logger.js'
 import { DEFAULT_MAX_TASKS } from './model/definition.js'
+import type { ScheduleInfo } from './model/schedule.js'
 import { parseWorkflowDefinition } from './model/validate.js'
 import { createAuditService, type AuditApi } from './services/audit.js'
 import { createCallbackService, type CallbacksApi } from './services/callbacks.js'
@@ -24,6 +25,7 @@ import { resolveSecretKey } from './services/secret-key.js'
 import { createExecutionService, type ExecutionsApi } from './services/executions.js'
 import { createFinishedCache } from './services/finished.js'
 import { createRetention, type RetentionOptions } from './services/retention.js'
+import { createScheduler } from './services/scheduler.js'
 import { createSignalService, type SignalsApi } from './services/signals.js'
 import { createSubWorkflowComponent } from './services/subworkflows.js'
 import { createTemplateService, type TemplatesApi } from './services/templates.js'
@@ -69,6 +71,8 @@ export type HarmoniaOptions = BuiltinOptions & {
   nodeId?: string
   /** Restore unfinished executions at start (default true). */
   recover?: boolean
+  /** Run the workflows' cron schedules (default: as `recover`, so a tool that opens the store for a moment runs none). */
+  schedules?: boolean
   /** Delete finished executions older than `maxAgeSeconds`, checking every `intervalSeconds` (default 3600). Off by default. */
   retention?: RetentionOptions
 }
@@ -90,11 +94,13 @@ export type Harmonia = WorkflowsApi &
     recover(): Promise<number>
     /** Registers (or extends) an in-process component, `(name, { action: (input, ctx) => output })`, or a remote one, `({ name, url, … })`. */
     registerComponent(name: string | RemoteRegistration, actions?: Component): void
+    /** The latest version's schedules with their next run times and last tick (API.md "Schedules"). */
+    listSchedules(workflowId: string): Promise<ScheduleInfo[]>
     /** Deletes finished executions that ended more than `olderThanSeconds` ago (what `retention` does periodically). */
     purgeExecutions(query: { olderThanSeconds: number }): Promise<number>
     /** Seals every stored component secret under a new key (base64, 32 bytes); returns how many. */
     rotateSecrets(key: string): Promise<number>
-    /** Resolves once every transition recorded so far is committed (and its events published). */
+    /** Resolves once every schedule tick due so far is taken and every transition recorded so far is committed (and its events published). */
     flush(): Promise<void>
     /** Stops every actor and closes the store. Unfinished executions stay as they are stored. */
     close(): Promise<void>
@@ -105,9 +111,11 @@ export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Har
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
   try {
     const config = options.config === undefined ? undefined : await loadComponentConfig(options.config)
-    const { harmonia, components } = assemble(options, store)
+    const { harmonia, components, scheduler } = assemble(options, store)
     await components.load(config)
     if (options.recover ?? true) await harmonia.recover()
+    // Not awaited: missed ticks may take a while to start; `flush()` waits for them.
+    if (options.schedules ?? options.recover ?? true) void scheduler.start()
     return harmonia
   } catch (error) {
     // A refused start (a bad config, a key that does not open the stored secrets) must not leave the database open:
@@ -153,6 +161,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     ...(options.inspect ? { inspect: options.inspect } : {}),
   })
   let closed = false
+  let closing: Promise<void> | null = null
   const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
   const ctx: ServiceContext = { store, supervisor, logger, nodeId, now, closed: () => closed }
   const components = createComponentService(ctx, registry, { strict, keyring: resolveSecretKey(options.secretKey, store) })
@@ -163,6 +172,8 @@ function assemble(options: HarmoniaOptions, store: Store) {
     return definition
   })
   const executions = createExecutionService(ctx, workflows, finished)
+  const scheduler = createScheduler(ctx, { clock, workflows, executions })
+  workflows.onChange(scheduler.changed)
   registry.register('harmonia', createSubWorkflowComponent(ctx, { workflows, executions }), { source: 'builtin' })
   const retention = createRetention(ctx, finished)
   if (options.retention) retention.start(options.retention)
@@ -188,17 +199,27 @@ function assemble(options: HarmoniaOptions, store: Store) {
       if (records.length > 0) logger.info('recovered executions', { count: records.length })
       return records.length
     },
+    listSchedules: scheduler.listSchedules,
     registerComponent: components.registerComponent,
     rotateSecrets: components.rotateSecrets,
     purgeExecutions: retention.purgeExecutions,
-    flush: () => supervisor.flushed(),
-    async close() {
-      if (closed) return
+    async flush() {
+      await scheduler.idle()
+      await supervisor.flushed()
+    },
+    close() {
+      if (closing) return closing
       closed = true
-      retention.stop()
-      await supervisor.stop()
-      await store.close()
+      closing = (async () => {
+        retention.stop()
+        // Before the supervisor: a tick being taken still starts its execution (rather than leave its row for the
+        // next start to finish); no tick begins after this.
+        await scheduler.stop()
+        await supervisor.stop()
+        await store.close()
+      })()
+      return closing
     },
   }
-  return { harmonia, components }
+  return { harmonia, components, scheduler }
 }

@@ -2,6 +2,7 @@ import type { Checkpoint, StateRecord } from '../model/resources.js'
 import type { ExecutionEvent } from '../model/events.js'
 import type { ExecutionHistory } from '../model/history.js'
 import type { SignalAnswer, SignalSummary } from '../model/signals.js'
+import type { ScheduleInfo } from '../model/schedule.js'
 import type { Execution, ExecutionSummary, Page, Template, Workflow } from '../model/resources.js'
 import { createTransport, seg, type ClientOptions } from './transport.js'
 import type {
@@ -41,6 +42,8 @@ export function getHarmoniaClient(options: ClientOptions = {}) {
     /** Its versions, newest first. */
     listWorkflowVersions: (workflowId: string, query: ListQuery = {}) =>
       get<Page<{ version: number; created_at: string }>>(`/api/workflows/${seg(workflowId)}/versions`, query),
+    /** The latest version's cron schedules, each with its next 5 run times and its last tick. */
+    listSchedules: (workflowId: string) => get<ScheduleInfo[]>(`/api/workflows/${seg(workflowId)}/schedules`),
     /** `filter` matches the name (substring). */
     listWorkflows: (query: ListQuery = {}) => get<Page<Workflow>>('/api/workflows', query),
 

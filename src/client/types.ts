@@ -10,6 +10,7 @@ export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Pa
 export type { ExecutionEvent, EventType, ErrorInfo, ExecutionStatus, TaskStatus } from '../model/events.js'
 export type { ExecutionHistory, ExecutionMetrics } from '../model/history.js'
 export type { SignalAnswer, SignalSummary } from '../model/signals.js'
+export type { Schedule, ScheduleInfo, CatchUp } from '../model/schedule.js'
 
 /** A task as a client sends it: `id`, `component` and `action` are required. */
 export type TaskRequest = {
@@ -46,6 +47,14 @@ export type WorkflowRequest = {
   /** Seconds for the whole execution. */
   timeout?: number
   fail_fast?: boolean
+  /** Cron schedules: five fields, or six with seconds first (API.md "Schedules"). */
+  schedules?: Array<{
+    cron: string
+    timezone?: string
+    input?: Record<string, unknown>
+    catch_up?: 'skip' | 'once' | 'all'
+    enabled?: boolean
+  }>
 }
 
 /** The body of `POST /api/executions`. */

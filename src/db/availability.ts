@@ -79,6 +79,7 @@ export function withAvailability(store: Store): Store {
     audit: guardAll(store.audit),
     signals: guardAll(store.signals),
     taskItems: guardAll(store.taskItems),
+    schedules: guardAll(store.schedules),
     commit: guard((batch) => store.commit(batch)),
     close: guard(() => store.close()),
   }

@@ -6,6 +6,7 @@ import type { SignalDoc } from '../model/signals.js'
 import type { Execution, StateRecord } from '../model/resources.js'
 import { setOwn } from '../json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
+import { createMemorySchedules } from './memory-schedules.js'
 import type { CheckpointRecord, ItemRow, RecoveryRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
 
 /** Deep copy of JSON data, so callers never hold the store's own objects. */
@@ -73,6 +74,7 @@ export function createMemoryStore(): Store {
         return workflows.delete(workflowId)
       },
     },
+    schedules: createMemorySchedules(),
     templates: {
       async insert(record) {
         const versions = templates.get(record.template_id) ?? []

@@ -7,6 +7,7 @@ import { commitStatement } from './sql/commit.js'
 import { eventQueries } from './sql/events.js'
 import { executionQueries } from './sql/executions.js'
 import { signalQueries, stateQueries } from './sql/state.js'
+import { scheduleQueries } from './sql/schedules.js'
 import { taskItemQueries } from './sql/task-items.js'
 import { templateQueries } from './sql/templates.js'
 import { workflowQueries } from './sql/workflows.js'
@@ -33,6 +34,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     checkpoints: checkpointQueries(db),
     components: componentQueries(db),
     audit: auditQueries(db),
+    schedules: scheduleQueries(db),
     async commit(batch) {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },

@@ -125,6 +125,19 @@ export type RecoveryRecord = {
 /** A checkpoint with what a restore needs: the outputs of its completed tasks. */
 export type CheckpointRecord = Checkpoint & { outputs: Record<string, { output: unknown; attempts: number }> }
 
+/** A schedule tick taken (schedule_ticks): see src/db/schema/schedule-ticks.ts. Times are ISO strings. */
+export type ScheduleTickRecord = {
+  workflow_id: string
+  /** The schedule's key within the workflow (model/schedule.ts `scheduleKey`). */
+  schedule: string
+  tick: string
+  /** The execution the tick starts, chosen before the insert; null when it starts none. */
+  execution_id: string | null
+  created_at: string
+  /** True once the execution's rows are committed (or when there is none to start). */
+  started: boolean
+}
+
 /** A page as the store answers it; the facade adds `limit` and `offset` (model/resources.ts `Page`). */
 export type StorePage<T> = { items: T[]; total: number }
 
@@ -193,6 +206,19 @@ export type Store = {
     /** Inserts or replaces by name. */
     put(record: RemoteComponentRecord): Promise<void>
     delete(name: string): Promise<boolean>
+  }
+  /** Schedule ticks: the exactly-once record of each tick (API.md "Schedules"). */
+  schedules: {
+    /** Inserts the tick unless that (workflow, schedule, tick) exists; true when this call inserted it. */
+    claimTick(record: ScheduleTickRecord): Promise<boolean>
+    /** Marks a claimed tick as started (its execution's rows are committed). */
+    markStarted(workflowId: string, schedule: string, tick: string): Promise<void>
+    /** The newest tick of each schedule, of one workflow or of all. */
+    lastTicks(workflowId?: string): Promise<Array<{ workflow_id: string; schedule: string; tick: string }>>
+    /** Ticks claimed and not marked started (a crash came in between), oldest first. */
+    unstarted(): Promise<ScheduleTickRecord[]>
+    /** Forgets a deleted workflow's ticks. */
+    deleteWorkflow(workflowId: string): Promise<void>
   }
   /** The audit trail: one row per state-changing request, newest first. */
   audit: {

@@ -7,6 +7,7 @@ import type { CustomSchema, GenericSchema } from 'valibot'
 import { isPlainObject } from '../json.js'
 import { COMPONENT_SOURCES } from '../model/components.js'
 import { EVENT_TYPES } from '../model/events.js'
+import { CATCH_UP_POLICIES } from '../model/schedule.js'
 import { EXECUTION_STATUSES, TASK_STATUSES } from '../model/status.js'
 import { REQUEST_BODIES } from './schemas.js'
 
@@ -58,6 +59,19 @@ export function componentSchemas(): Record<string, unknown> {
         max_concurrency: { type: 'integer' },
         timeout: { type: ['number', 'null'] },
         fail_fast: { type: 'boolean' },
+        schedules: {
+          type: 'array',
+          items: {
+            type: 'object',
+            properties: {
+              cron: { type: 'string' },
+              timezone: { type: 'string' },
+              input: { type: 'object' },
+              catch_up: { type: 'string', enum: [...CATCH_UP_POLICIES] },
+              enabled: { type: 'boolean' },
+            },
+          },
+        },
         created_at: dateTime,
         updated_at: dateTime,
       },
@@ -143,6 +157,17 @@ export function componentSchemas(): Record<string, unknown> {
         version: { type: 'integer' },
         workflow_version: { type: 'integer' },
         created_at: dateTime,
+      },
+    },
+    ScheduleInfo: {
+      type: 'object',
+      required: ['cron', 'timezone', 'enabled', 'next_run_times'],
+      properties: {
+        cron: { type: 'string' },
+        timezone: { type: 'string' },
+        enabled: { type: 'boolean' },
+        next_run_times: { type: 'array', items: dateTime, description: 'The next 5 ticks; empty while disabled' },
+        last_tick: { ...dateTime, description: 'The newest tick taken; absent before the first' },
       },
     },
     WorkflowVersion: {

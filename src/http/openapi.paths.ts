@@ -73,6 +73,14 @@ function apiPaths(): Record<string, Record<string, unknown>> {
         errors: [401, 403, 404, 422],
       }),
     },
+    '/workflows/{id}/schedules': {
+      get: op('workflows', {
+        summary: "The latest version's cron schedules, with their next 5 run times and last tick",
+        params: [id('id')],
+        ok: [200, { type: 'array', items: ref('ScheduleInfo') }],
+        errors: [401, 403, 404],
+      }),
+    },
     '/workflows/{id}': {
       get: op('workflows', {
         summary: 'Get a workflow (latest, or ?version=N)',

@@ -3,6 +3,7 @@
  * `tasks` always a list in definition order. What a user sent for `retry` is kept as sent; the engine
  * reads the normalised policy through `retryPolicyOf`.
  */
+import type { Schedule } from './schedule.js'
 
 export const INPUT_TYPES = ['string', 'number', 'integer', 'boolean', 'object', 'array'] as const
 export type InputType = (typeof INPUT_TYPES)[number]
@@ -63,6 +64,8 @@ export type WorkflowDefinition = {
   /** Seconds for the whole execution. */
   timeout?: number
   fail_fast: boolean
+  /** Cron schedules (API.md "Schedules"); absent when there are none. */
+  schedules?: Schedule[]
 }
 
 export const DEFAULT_MAX_CONCURRENCY = 10

@@ -1,5 +1,6 @@
 import type { InputField, InputSpec, TaskDefinition } from './definition.js'
 import type { ErrorInfo } from './events.js'
+import type { Schedule } from './schedule.js'
 import type { ExecutionStatus, TaskStatus } from './status.js'
 
 /** Resources as they are returned by the facade and on the wire (API.md): snake_case, ids named by kind. */
@@ -16,6 +17,8 @@ export type Workflow = {
   max_concurrency: number
   timeout: number | null
   fail_fast: boolean
+  /** Cron schedules (API.md "Schedules"), defaults applied; absent when the workflow has none. */
+  schedules?: Schedule[]
   created_at: string
   updated_at: string
 }

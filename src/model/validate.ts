@@ -31,6 +31,7 @@ import {
 import { checkTimerRanges } from './limits.js'
 import { describeInputType, describeValue, matchesInputType } from './input.js'
 import { isJsonSchemaInput, schemaProblems } from './json-schema-input.js'
+import { checkSchedules } from './schedule-check.js'
 import { WorkflowDefinitionListSchema } from './workflow.schema.js'
 
 export type ParseWorkflowOptions = {
@@ -79,6 +80,7 @@ export function parseWorkflowDefinition(body: unknown, options: ParseWorkflowOpt
   const compiledTasks = checkTaskExpressions(sketches, graph, errors)
   const output = checkOutput(isPlainObject(body.output) ? body.output : {}, graph.index, errors)
   if (options.components) checkComponents(sketches, options.components, errors)
+  checkSchedules(body.schedules, parsed.success ? buildInput(parsed.output.input) : undefined, errors)
 
   if (errors.length > 0 || !parsed.success) throw invalid(errors)
   const definition = buildDefinition(parsed.output)
@@ -346,6 +348,7 @@ function buildDefinition(parsed: WorkflowOutput): WorkflowDefinition {
     fail_fast: parsed.fail_fast,
   }
   if (parsed.timeout !== undefined) definition.timeout = parsed.timeout
+  if (parsed.schedules.length > 0) definition.schedules = parsed.schedules
   return definition
 }
 

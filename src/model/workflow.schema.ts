@@ -8,6 +8,7 @@ import * as v from 'valibot'
 import { isPlainObject } from '../json.js'
 import { DEFAULT_MAX_CONCURRENCY, INPUT_TYPES } from './definition.js'
 import { isJsonSchemaInput, type JsonSchemaInput } from './json-schema-input.js'
+import { CATCH_UP_POLICIES } from './schedule.js'
 
 const nonEmptyString = v.pipe(v.string('must be a string'), v.minLength(1, 'must not be empty'))
 
@@ -115,6 +116,18 @@ export const TasksSchema = v.union(
   'must be a list of tasks or a map of tasks keyed by id',
 )
 
+/** One cron schedule (API.md "Schedules"); the cron and time zone themselves are checked by validate.ts. */
+export const ScheduleSchema = v.object(
+  {
+    cron: v.pipe(v.string('must be a string (a cron expression)'), v.minLength(1, 'must not be empty')),
+    timezone: v.optional(v.pipe(v.string('must be a string (an IANA time zone)'), v.minLength(1, 'must not be empty')), 'UTC'),
+    input: v.optional(JsonObjectSchema, () => ({})),
+    catch_up: v.optional(v.picklist(CATCH_UP_POLICIES, `must be one of ${CATCH_UP_POLICIES.join(', ')}`), 'skip'),
+    enabled: v.optional(v.boolean('must be true or false'), true),
+  },
+  'must be an object such as { "cron": "*/5 * * * *" }',
+)
+
 /** The fields of a workflow body besides `tasks`. */
 const workflowEntries = {
   name: nonEmptyString,
@@ -136,6 +149,7 @@ const workflowEntries = {
   ),
   timeout: v.optional(positiveSeconds),
   fail_fast: v.optional(v.boolean('must be true or false'), false),
+  schedules: v.optional(v.array(ScheduleSchema, 'must be a list of schedules'), () => []),
 }
 
 /** The workflow body as a client sends it (POST/PUT /api/workflows). */

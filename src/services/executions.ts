@@ -68,9 +68,9 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
   async function launch(
     execution: Execution,
     definition: WorkflowDefinition,
-    options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown> } = {},
+    options: { carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; whileClosing?: boolean } = {},
   ): Promise<Execution> {
-    assertOpen(ctx)
+    if (!options.whileClosing) assertOpen(ctx)
     const executionId = execution.execution_id
     const timers =
       definition.timeout === undefined
@@ -112,6 +112,21 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     const input = resolveWorkflowInput(request.workflow.definition.input, request.input)
     const execution = newExecution(request.workflow, input, { execution_id: request.execution_id, parent: request.parent })
     return launch(execution, request.workflow.definition)
+  }
+
+  /**
+   * Starts a scheduled execution with the id its tick recorded first (services/scheduler.ts), so that a tick resumed
+   * after a crash starts the execution the tick names and never a second one. Resolves once its rows are committed.
+   */
+  async function startScheduled(request: {
+    execution_id: string
+    workflow: WorkflowRecord
+    input: Record<string, unknown>
+    metadata: Record<string, unknown>
+  }): Promise<Execution> {
+    const execution = newExecution(request.workflow, request.input, { execution_id: request.execution_id, metadata: request.metadata })
+    // A tick taken while the engine closes still starts: close() waits for the scheduler before the supervisor stops.
+    return launch(execution, request.workflow.definition, { whileClosing: true })
   }
 
   /**
@@ -192,6 +207,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     get: getExecution,
     continueFrom,
     startChild,
+    startScheduled,
     api: {
       /** Creates an execution and starts it; resolves once its row exists (status `pending` or `running`). */
       async startExecution(request: StartExecutionRequest): Promise<Execution> {

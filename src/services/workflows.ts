@@ -8,6 +8,9 @@ import { pageRequest, toPage } from '../model/paging.js'
 import type { ListQuery, Page, Workflow } from '../model/resources.js'
 import { iso, requireId, type ServiceContext } from './context.js'
 
+/** Told of a workflow's new latest version, or of its deletion (null). */
+export type WorkflowChangeListener = (workflowId: string, latest: WorkflowRecord | null) => Promise<void>
+
 /** The wire form of a workflow version (API.md "Workflows"). */
 function toWorkflow(record: WorkflowRecord): Workflow {
   // A copy: definitions are shared with the engine (cached, and the plans of running executions).
@@ -24,6 +27,7 @@ function toWorkflow(record: WorkflowRecord): Workflow {
     max_concurrency: d.max_concurrency,
     timeout: d.timeout ?? null,
     fail_fast: d.fail_fast,
+    ...(d.schedules ? { schedules: d.schedules } : {}),
     created_at: record.createdAt,
     updated_at: record.updatedAt,
   }
@@ -69,16 +73,25 @@ function createVersionCache(store: Store) {
 /** Workflows: create, read, list, new versions, delete (API.md "Workflows"). `parse` validates a body. */
 export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown) => Promise<WorkflowDefinition>) {
   const cache = createVersionCache(ctx.store)
+  const listeners: WorkflowChangeListener[] = []
+  const changed = async (workflowId: string, latest: WorkflowRecord | null) => {
+    for (const listener of listeners) await listener(workflowId, latest)
+  }
 
   async function insert(record: WorkflowRecord): Promise<Workflow> {
     await ctx.store.workflows.insert(record)
     cache.remember(record, true)
+    await changed(record.workflowId, record)
     return toWorkflow(record)
   }
 
   return {
     /** A stored version for the other services (the latest when `version` is left out). */
     record: cache.get,
+    /** Calls `listener` after each new version (with it) and each delete (with null): the scheduler follows them. */
+    onChange(listener: WorkflowChangeListener): void {
+      listeners.push(listener)
+    },
     api: {
       /** Validates and stores a new workflow (version 1). */
       async createWorkflow(body: unknown): Promise<Workflow> {
@@ -122,6 +135,7 @@ export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown
         if (active > 0) throw new ConflictError(`workflow ${workflowId} has ${active} execution(s) not finished; cancel them first`)
         await ctx.store.workflows.delete(workflowId)
         cache.forget(workflowId)
+        await changed(workflowId, null)
       },
     },
   }

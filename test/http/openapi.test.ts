@@ -47,6 +47,7 @@ const API_ROUTES = [
   'GET /audit',
   // Part 2: versions.
   'GET /workflows/{id}/versions',
+  'GET /workflows/{id}/schedules',
   'PUT /templates/{id}',
   'DELETE /templates/{id}',
 ]

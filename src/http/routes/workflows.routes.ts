@@ -12,6 +12,7 @@ export function workflowRoutes({ harmonia, limits }: RouteDeps) {
       return c.json(await harmonia.getWorkflow(c.req.param('id'), version === undefined ? {} : { version }))
     })
     .get('/:id/versions', async (c) => c.json(await harmonia.listWorkflowVersions(c.req.param('id'), listQuery(c))))
+    .get('/:id/schedules', async (c) => c.json(await harmonia.listSchedules(c.req.param('id'))))
     .put('/:id', async (c) => c.json(await harmonia.updateWorkflow(c.req.param('id'), objectBody(await readJson(c, limits)))))
     .delete('/:id', async (c) => {
       await harmonia.deleteWorkflow(c.req.param('id'))

@@ -1,0 +1,1 @@
+ALTER TABLE "schedule_ticks" ADD COLUMN "started" boolean DEFAULT false NOT NULL;
