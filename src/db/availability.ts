@@ -78,6 +78,7 @@ export function withAvailability(store: Store): Store {
     components: guardAll(store.components),
     audit: guardAll(store.audit),
     signals: guardAll(store.signals),
+    subscriptions: guardAll(store.subscriptions),
     commit: guard((batch) => store.commit(batch)),
     close: guard(() => store.close()),
   }

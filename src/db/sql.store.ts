@@ -7,6 +7,7 @@ import { commitStatement } from './sql/commit.js'
 import { eventQueries } from './sql/events.js'
 import { executionQueries } from './sql/executions.js'
 import { signalQueries, stateQueries } from './sql/state.js'
+import { subscriptionQueries } from './sql/subscriptions.js'
 import { templateQueries } from './sql/templates.js'
 import { workflowQueries } from './sql/workflows.js'
 import type { CommitBatch, Store } from './store.js'
@@ -31,6 +32,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     checkpoints: checkpointQueries(db),
     components: componentQueries(db),
     audit: auditQueries(db),
+    subscriptions: subscriptionQueries(db),
     async commit(batch) {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },
