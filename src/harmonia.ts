@@ -4,7 +4,8 @@ import { createJournal } from './actors/journal.js'
 import { createSemaphore } from './actors/semaphore.js'
 import { createSupervisor } from './actors/supervisor.js'
 import { systemClock, type Clock } from './clock.js'
-import { registerBuiltins, type BuiltinOptions } from './components/builtins.js'
+import { httpAllowFromEnv, registerBuiltins, type BuiltinOptions } from './components/builtins.js'
+import { createSecretBox, parseSecretKey } from './components/secret-box.js'
 import { loadComponentConfig } from './components/config.js'
 import type { Component } from './components/handler.js'
 import { createHermesDirectory } from './components/hermes-directory.js'
@@ -26,6 +27,8 @@ import { createFinishedCache } from './services/finished.js'
 import { createRetention, type RetentionOptions } from './services/retention.js'
 import { createSignalService, type SignalsApi } from './services/signals.js'
 import { createSubWorkflowComponent } from './services/subworkflows.js'
+import { createSubscriptionService, type SubscriptionsApi } from './services/subscriptions.js'
+import { createWebhookWorker } from './services/webhooks.js'
 import { createTemplateService, type TemplatesApi } from './services/templates.js'
 import { createWorkflowService, type WorkflowsApi } from './services/workflows.js'
 
@@ -81,6 +84,7 @@ export type Harmonia = WorkflowsApi &
   ComponentsApi &
   CallbacksApi &
   SignalsApi &
+  SubscriptionsApi &
   AuditApi & {
     /** The storage in use: `memory`, `pglite` or `postgres`. */
     readonly storeKind: string
@@ -105,8 +109,10 @@ export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Har
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
   try {
     const config = options.config === undefined ? undefined : await loadComponentConfig(options.config)
-    const { harmonia, components } = assemble(options, store)
+    const { harmonia, components, subscriptions } = assemble(options, store)
     await components.load(config)
+    // Before recovery: the events of recovered executions wake their subscriptions like any other.
+    await subscriptions.start()
     if (options.recover ?? true) await harmonia.recover()
     return harmonia
   } catch (error) {
@@ -155,7 +161,19 @@ function assemble(options: HarmoniaOptions, store: Store) {
   let closed = false
   const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
   const ctx: ServiceContext = { store, supervisor, logger, nodeId, now, closed: () => closed }
-  const components = createComponentService(ctx, registry, { strict, keyring: resolveSecretKey(options.secretKey, store) })
+  const keyring = resolveSecretKey(options.secretKey, store)
+  const components = createComponentService(ctx, registry, { strict, keyring })
+  const allow = options.httpAllow ?? httpAllowFromEnv()
+  const worker = createWebhookWorker({
+    store,
+    clock,
+    now,
+    logger,
+    subscribeAll: supervisor.subscribeAll,
+    workflowOf: supervisor.workflowOf,
+    allow,
+  })
+  const subscriptions = createSubscriptionService(ctx, { worker, keyring, allow })
   const parseOptions = { maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS, components: components.catalog }
   const workflows = createWorkflowService(ctx, async (body) => {
     const definition = parseWorkflowDefinition(body, parseOptions)
@@ -176,6 +194,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     ...createCallbackService(ctx, { workflows, executions, registry }),
     ...createAuditService(ctx),
     ...createSignalService(ctx, executions),
+    ...subscriptions.api,
     get storeKind() {
       return store.kind
     },
@@ -189,16 +208,21 @@ function assemble(options: HarmoniaOptions, store: Store) {
       return records.length
     },
     registerComponent: components.registerComponent,
-    rotateSecrets: components.rotateSecrets,
+    async rotateSecrets(key: string) {
+      // Subscriptions first: they are opened with the keyring's key, which the components' rotation then replaces.
+      const resealed = await subscriptions.rotate(createSecretBox(parseSecretKey(key)))
+      return resealed + (await components.rotateSecrets(key))
+    },
     purgeExecutions: retention.purgeExecutions,
     flush: () => supervisor.flushed(),
     async close() {
       if (closed) return
       closed = true
       retention.stop()
+      await worker.stop()
       await supervisor.stop()
       await store.close()
     },
   }
-  return { harmonia, components }
+  return { harmonia, components, subscriptions }
 }

@@ -13,7 +13,10 @@ const key = (subscriptionId: string, executionId: string) => `${subscriptionId}\
 export function createMemorySubscriptions(executions: () => ExecutionDigest[]): Store['subscriptions'] {
   const subscriptions = new Map<string, SubscriptionRecord>()
   const cursors = new Map<string, SubscriptionCursor>()
-  const ordered = () => [...subscriptions.values()].sort((a, b) => a.created_at.localeCompare(b.created_at) || a.subscription_id.localeCompare(b.subscription_id))
+  const ordered = () =>
+    [...subscriptions.values()].sort(
+      (a, b) => a.created_at.localeCompare(b.created_at) || a.subscription_id.localeCompare(b.subscription_id),
+    )
   const matches = (s: SubscriptionRecord, e: ExecutionDigest) => s.workflow_id === null || s.workflow_id === e.workflow_id
 
   return {
@@ -44,6 +47,10 @@ export function createMemorySubscriptions(executions: () => ExecutionDigest[]): 
       const found = subscriptions.get(subscriptionId)
       if (found) Object.assign(found, copy(health))
     },
+    async setSecret(subscriptionId, secret) {
+      const found = subscriptions.get(subscriptionId)
+      if (found) found.secret = secret
+    },
     async cursor(subscriptionId, executionId) {
       const found = cursors.get(key(subscriptionId, executionId))
       return found && copy(found)
@@ -60,7 +67,14 @@ export function createMemorySubscriptions(executions: () => ExecutionDigest[]): 
           if (!matches(s, e)) continue
           const found = cursors.get(key(s.subscription_id, e.execution_id))
           if (!found && e.created_at < s.created_at) continue
-          const cursor = found ?? { subscription_id: s.subscription_id, execution_id: e.execution_id, delivered_seq: 0, attempts: 0, next_attempt_at: null, last_error: null }
+          const cursor = found ?? {
+            subscription_id: s.subscription_id,
+            execution_id: e.execution_id,
+            delivered_seq: 0,
+            attempts: 0,
+            next_attempt_at: null,
+            last_error: null,
+          }
           if (e.last_seq > cursor.delivered_seq) out.push({ ...copy(cursor), last_seq: e.last_seq })
         }
       }

@@ -201,6 +201,8 @@ export type Store = {
     delete(subscriptionId: string): Promise<boolean>
     /** Its failure bookkeeping (`failing_since`, `last_error`, `disabled_at`). */
     setHealth(subscriptionId: string, health: Pick<SubscriptionRecord, 'failing_since' | 'last_error' | 'disabled_at'>): Promise<void>
+    /** Replaces its stored (sealed) secret: a key rotation. */
+    setSecret(subscriptionId: string, secret: string | null): Promise<void>
     cursor(subscriptionId: string, executionId: string): Promise<SubscriptionCursor | undefined>
     /** Inserts or replaces a cursor (ignored when its subscription is gone). */
     putCursor(cursor: SubscriptionCursor): Promise<void>

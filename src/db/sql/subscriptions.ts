@@ -120,6 +120,10 @@ export function subscriptionQueries(db: Database): Store['subscriptions'] {
         .where(eq(subscriptions.subscriptionId, subscriptionId))
     },
 
+    async setSecret(subscriptionId, secret) {
+      await db.update(subscriptions).set({ secret }).where(eq(subscriptions.subscriptionId, subscriptionId))
+    },
+
     async cursor(subscriptionId, executionId) {
       const [row] = await db
         .select()
