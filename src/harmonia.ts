@@ -98,7 +98,7 @@ export type Harmonia = WorkflowsApi &
     purgeExecutions(query: { olderThanSeconds: number }): Promise<number>
     /** Seals every stored component secret under a new key (base64, 32 bytes); returns how many. */
     rotateSecrets(key: string): Promise<number>
-    /** Resolves once every transition recorded so far is committed (and its events published). */
+    /** Resolves once every transition recorded so far is committed, its events published, and webhook POSTs in flight answered. */
     flush(): Promise<void>
     /** Stops every actor and closes the store. Unfinished executions stay as they are stored. */
     close(): Promise<void>
@@ -214,7 +214,10 @@ function assemble(options: HarmoniaOptions, store: Store) {
       return resealed + (await components.rotateSecrets(key))
     },
     purgeExecutions: retention.purgeExecutions,
-    flush: () => supervisor.flushed(),
+    async flush() {
+      await supervisor.flushed()
+      await worker.settled()
+    },
     async close() {
       if (closed) return
       closed = true

@@ -213,6 +213,10 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
     get busy(): number {
       return lanes.size
     },
+    /** Resolves once no delivery is in flight (lanes waiting for a retry are not in flight). */
+    async settled(): Promise<void> {
+      while (running.size > 0) await Promise.allSettled([...running])
+    },
     /** Stops: no new attempt starts, requests in flight are aborted, timers cleared; the cursors stay as stored. */
     async stop(): Promise<void> {
       stopped = true
