@@ -56,19 +56,25 @@ const webhookUrl = v.pipe(
   }, 'url must be an absolute http(s) URL without credentials or fragment'),
 )
 
-/** `POST /api/subscriptions`. */
-export const CreateSubscriptionSchema = v.object({
-  url: webhookUrl,
-  types: v.optional(
-    v.pipe(
-      v.array(eventType, 'types must be a list of event names'),
-      v.nonEmpty('types must name at least one event (leave it out for every event)'),
-      v.check((list) => new Set(list).size === list.length, 'types must not repeat a name'),
+/**
+ * `POST /api/subscriptions`. Strict: a misspelt field (`type` for `types`) would otherwise subscribe to every event
+ * without a word, so an unknown field is a 422 naming it.
+ */
+export const CreateSubscriptionSchema = v.strictObject(
+  {
+    url: webhookUrl,
+    types: v.optional(
+      v.pipe(
+        v.array(eventType, 'types must be a list of event names'),
+        v.nonEmpty('types must name at least one event (leave it out for every event)'),
+        v.check((list) => new Set(list).size === list.length, 'types must not repeat a name'),
+      ),
     ),
-  ),
-  workflow_id: v.optional(v.pipe(v.string('workflow_id must be a string'), v.uuid('workflow_id must be a UUID'))),
-  secret: v.optional(v.pipe(v.string('secret must be a string'), v.nonEmpty('secret must not be empty'), v.maxLength(1000))),
-})
+    workflow_id: v.optional(v.pipe(v.string('workflow_id must be a string'), v.uuid('workflow_id must be a UUID'))),
+    secret: v.optional(v.pipe(v.string('secret must be a string'), v.nonEmpty('secret must not be empty'), v.maxLength(1000))),
+  },
+  'a subscription takes url, types, workflow_id and secret only',
+)
 export type CreateSubscriptionBody = v.InferOutput<typeof CreateSubscriptionSchema>
 
 /**

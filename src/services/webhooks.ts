@@ -24,8 +24,19 @@ export type WebhookWorkerDeps = {
   deliver?: typeof deliverEvent
 }
 
-/** One subscription × one execution: its deliveries run one at a time, in seq order. */
-type Lane = { sub: string; execution: string; running: boolean; again: boolean; timer: unknown }
+/**
+ * One subscription × one execution: its deliveries run one at a time, in seq order. `cursor` mirrors the stored one
+ * (this worker is its only writer), so a wake during a backoff costs no query.
+ */
+type Lane = {
+  sub: string
+  execution: string
+  running: boolean
+  again: boolean
+  timer: unknown
+  cursor: SubscriptionCursor | null
+  ended: boolean
+}
 
 const laneKey = (sub: string, execution: string) => `${sub}\u0000${execution}`
 const freshCursor = (sub: string, execution: string): SubscriptionCursor => ({
@@ -36,6 +47,7 @@ const freshCursor = (sub: string, execution: string): SubscriptionCursor => ({
   next_attempt_at: null,
   last_error: null,
 })
+const TERMINAL = new Set(['workflow_completed', 'workflow_failed', 'workflow_canceled'])
 /** A store error (the database unreachable) is retried after this long. */
 const STORE_RETRY_MS = 5_000
 
@@ -63,7 +75,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
     if (stopped) return
     const key = laneKey(sub, execution)
     let lane = lanes.get(key)
-    if (!lane) lanes.set(key, (lane = { sub, execution, running: false, again: false, timer: null }))
+    if (!lane) lanes.set(key, (lane = { sub, execution, running: false, again: false, timer: null, cursor: null, ended: false }))
     if (lane.running) {
       lane.again = true
       return
@@ -95,13 +107,15 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
         if (waitMs !== undefined) return arm(lane, waitMs)
       } while (lane.again && !stopped)
     } catch (error) {
+      lane.cursor = null // read it again from the store: a write may or may not have happened
       if (stopped) return
       logger.warn('webhook delivery paused by a store error; retrying', { subscription_id: lane.sub, error: String(error) })
       arm(lane, STORE_RETRY_MS)
     } finally {
       lane.running = false
-      if (lane.timer === null && !lane.again) lanes.delete(laneKey(lane.sub, lane.execution))
-      else if (lane.again && lane.timer === null && !stopped) wake(lane.sub, lane.execution)
+      // A lane stays (with its cursor) until its execution's terminal event is behind it, or a store error.
+      const gone = subs.get(lane.sub)?.disabled_at !== null
+      if (lane.timer === null && (lane.ended || lane.cursor === null || gone)) lanes.delete(laneKey(lane.sub, lane.execution))
     }
   }
 
@@ -109,11 +123,14 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
   async function catchUp(lane: Lane): Promise<number | undefined> {
     const sub = subs.get(lane.sub)
     if (stopped || !sub || sub.disabled_at !== null) return undefined
-    let cursor = (await store.subscriptions.cursor(lane.sub, lane.execution)) ?? freshCursor(lane.sub, lane.execution)
+    let cursor = lane.cursor ?? (await store.subscriptions.cursor(lane.sub, lane.execution)) ?? freshCursor(lane.sub, lane.execution)
+    lane.cursor = cursor
     const due = cursor.next_attempt_at === null ? 0 : Date.parse(cursor.next_attempt_at) - now()
     if (due > 0) return due
     let skipped = false
+    // Whatever goes wrong below, the cached cursor must not run ahead of the stored one: it is set after each write.
     for (const event of await store.events.list(lane.execution, cursor.delivered_seq)) {
+      if (TERMINAL.has(event.type)) lane.ended = true
       if (!wantsType(sub, event)) {
         cursor = { ...cursor, delivered_seq: event.seq }
         skipped = true
@@ -125,13 +142,16 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
         cursor = { ...freshCursor(lane.sub, lane.execution), delivered_seq: event.seq }
         skipped = false
         await store.subscriptions.putCursor(cursor)
+        lane.cursor = cursor
         if (sub.failing_since !== null || sub.last_error !== null) await setHealth(sub, HEALTHY)
         continue
       }
       const attempts = cursor.attempts + 1
       const delay = retryDelayMs(attempts, result.retryAfterMs)
       cursor = { ...cursor, attempts, next_attempt_at: new Date(now() + delay).toISOString(), last_error: result.error }
+      lane.ended = false // the terminal event, if read, is not delivered yet
       await store.subscriptions.putCursor(cursor)
+      lane.cursor = cursor
       const health = afterFailure(sub, result.error, now())
       await setHealth(sub, health)
       if (health.disabled_at !== null) {
@@ -140,7 +160,10 @@ export function createWebhookWorker(deps: WebhookWorkerDeps) {
       }
       return delay
     }
-    if (skipped) await store.subscriptions.putCursor(cursor)
+    if (skipped) {
+      await store.subscriptions.putCursor(cursor)
+      lane.cursor = cursor
+    }
     return undefined
   }
 

@@ -99,6 +99,8 @@ for (const kind of storeCases) {
         [{ url: 'https://hooks.example.com/x', types: ['task_failed', 'task_exploded'] }, 'types[1]'],
         [{ url: 'https://hooks.example.com/x', workflow_id: 'abc' }, 'workflow_id'],
         [{ url: 'https://hooks.example.com/x', secret: '' }, 'secret'],
+        // A misspelt field would subscribe to every event: refused, named.
+        [{ url: 'https://hooks.example.com/x', type: ['task_failed'] }, 'type'],
         // HARMONIA_HTTP_ALLOW (here httpAllow) applies to webhook targets as to the http component.
         [{ url: 'http://127.0.0.1:9/hooks' }, 'url'],
       ]
@@ -262,6 +264,32 @@ for (const kind of storeCases) {
       await until(() => receiver.accepted().length === all.length - seen, 'the later events')
       expect(receiver.accepted()).toEqual(all.slice(seen))
       expect(receiver.accepted().map((e) => e.type)).toEqual(['task_completed', 'workflow_completed'])
+    })
+
+    it('a key rotation reseals subscription secrets: after a restart on the new key deliveries are still signed with the secret', async () => {
+      const fresh = await kind.open()
+      const kept = { ...fresh.store, close: async () => {} } // the restart reuses the database
+      const logger = createLogger({ level: 'silent' })
+      const receiver = await startReceiver()
+      const first = await createHarmonia({ store: kept, secretKey: KEY, logger })
+      const workflow = await first.createWorkflow(chain('rotated', 1))
+      await first.createSubscription({ url: receiver.url, secret: SECRET, types: ['workflow_completed'] })
+      const next = Buffer.alloc(32, 9).toString('base64')
+      expect(await first.rotateSecrets(next)).toBe(1)
+      await first.close()
+      await expect(createHarmonia({ store: kept, secretKey: KEY, logger })).rejects.toThrow(
+        /does not open the stored secret of subscription/,
+      )
+      const second = await createHarmonia({ store: kept, secretKey: next, logger })
+      try {
+        const run = await second.startExecution({ workflow_id: workflow.workflow_id })
+        await second.waitForExecution(run.execution_id)
+        await until(() => receiver.accepted().length === 1, 'the delivery after the restart')
+        expect(hasValidSignature(receiver.requests[0]!, SECRET)).toBe(true)
+      } finally {
+        await second.close()
+        await fresh.store.close()
+      }
     })
 
     it.skipIf(kind.name === 'memory')('stores the secret sealed: no table holds it in the clear', async () => {
