@@ -4,7 +4,8 @@ import { createJournal } from './actors/journal.js'
 import { createSemaphore } from './actors/semaphore.js'
 import { createSupervisor } from './actors/supervisor.js'
 import { systemClock, type Clock } from './clock.js'
-import { registerBuiltins, type BuiltinOptions } from './components/builtins.js'
+import { httpAllowFromEnv, registerBuiltins, type BuiltinOptions } from './components/builtins.js'
+import { createSecretBox, parseSecretKey } from './components/secret-box.js'
 import { loadComponentConfig } from './components/config.js'
 import type { Component } from './components/handler.js'
 import { createHermesDirectory } from './components/hermes-directory.js'
@@ -28,6 +29,8 @@ import { createRetention, type RetentionOptions } from './services/retention.js'
 import { createScheduler } from './services/scheduler.js'
 import { createSignalService, type SignalsApi } from './services/signals.js'
 import { createSubWorkflowComponent } from './services/subworkflows.js'
+import { createSubscriptionService, type SubscriptionsApi } from './services/subscriptions.js'
+import { createWebhookWorker } from './services/webhooks.js'
 import { createTemplateService, type TemplatesApi } from './services/templates.js'
 import { createWorkflowService, type WorkflowsApi } from './services/workflows.js'
 
@@ -85,6 +88,7 @@ export type Harmonia = WorkflowsApi &
   ComponentsApi &
   CallbacksApi &
   SignalsApi &
+  SubscriptionsApi &
   AuditApi & {
     /** The storage in use: `memory`, `pglite` or `postgres`. */
     readonly storeKind: string
@@ -100,7 +104,7 @@ export type Harmonia = WorkflowsApi &
     purgeExecutions(query: { olderThanSeconds: number }): Promise<number>
     /** Seals every stored component secret under a new key (base64, 32 bytes); returns how many. */
     rotateSecrets(key: string): Promise<number>
-    /** Resolves once every schedule tick due so far is taken and every transition recorded so far is committed (and its events published). */
+    /** Resolves once every schedule tick due so far is taken, every transition recorded so far is committed (and its events published), and webhook POSTs in flight answered. */
     flush(): Promise<void>
     /** Stops every actor and closes the store. Unfinished executions stay as they are stored. */
     close(): Promise<void>
@@ -111,8 +115,10 @@ export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Har
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
   try {
     const config = options.config === undefined ? undefined : await loadComponentConfig(options.config)
-    const { harmonia, components, scheduler } = assemble(options, store)
+    const { harmonia, components, scheduler, subscriptions } = assemble(options, store)
     await components.load(config)
+    // Before recovery: the events of recovered executions wake their subscriptions like any other.
+    await subscriptions.start()
     if (options.recover ?? true) await harmonia.recover()
     // Not awaited: missed ticks may take a while to start; `flush()` waits for them.
     if (options.schedules ?? options.recover ?? true) void scheduler.start()
@@ -164,7 +170,19 @@ function assemble(options: HarmoniaOptions, store: Store) {
   let closing: Promise<void> | null = null
   const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
   const ctx: ServiceContext = { store, supervisor, logger, nodeId, now, closed: () => closed }
-  const components = createComponentService(ctx, registry, { strict, keyring: resolveSecretKey(options.secretKey, store) })
+  const keyring = resolveSecretKey(options.secretKey, store)
+  const components = createComponentService(ctx, registry, { strict, keyring })
+  const allow = options.httpAllow ?? httpAllowFromEnv()
+  const worker = createWebhookWorker({
+    store,
+    clock,
+    now,
+    logger,
+    subscribeAll: supervisor.subscribeAll,
+    workflowOf: supervisor.workflowOf,
+    allow,
+  })
+  const subscriptions = createSubscriptionService(ctx, { worker, keyring, allow })
   const parseOptions = { maxTasks: options.maxTasks ?? DEFAULT_MAX_TASKS, components: components.catalog }
   const workflows = createWorkflowService(ctx, async (body) => {
     const definition = parseWorkflowDefinition(body, parseOptions)
@@ -187,6 +205,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     ...createCallbackService(ctx, { workflows, executions, registry }),
     ...createAuditService(ctx),
     ...createSignalService(ctx, executions),
+    ...subscriptions.api,
     get storeKind() {
       return store.kind
     },
@@ -201,11 +220,16 @@ function assemble(options: HarmoniaOptions, store: Store) {
     },
     listSchedules: scheduler.listSchedules,
     registerComponent: components.registerComponent,
-    rotateSecrets: components.rotateSecrets,
+    async rotateSecrets(key: string) {
+      // Subscriptions first: they are opened with the keyring's key, which the components' rotation then replaces.
+      const resealed = await subscriptions.rotate(createSecretBox(parseSecretKey(key)))
+      return resealed + (await components.rotateSecrets(key))
+    },
     purgeExecutions: retention.purgeExecutions,
     async flush() {
       await scheduler.idle()
       await supervisor.flushed()
+      await worker.settled()
     },
     close() {
       if (closing) return closing
@@ -215,11 +239,12 @@ function assemble(options: HarmoniaOptions, store: Store) {
         // Before the supervisor: a tick being taken still starts its execution (rather than leave its row for the
         // next start to finish); no tick begins after this.
         await scheduler.stop()
+        await worker.stop()
         await supervisor.stop()
         await store.close()
       })()
       return closing
     },
   }
-  return { harmonia, components, scheduler }
+  return { harmonia, components, scheduler, subscriptions }
 }

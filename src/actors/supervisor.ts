@@ -307,6 +307,8 @@ export function createSupervisor(deps: SupervisorDeps) {
     },
     /** A live execution's parent link (null: a top-level one); undefined when it is not live here. */
     parentOf: (executionId: string) => journal.view(executionId)?.parent,
+    /** A live execution's workflow id; undefined when it is not live here. */
+    workflowOf: (executionId: string): string | undefined => journal.view(executionId)?.workflow_id,
     /** The sub-workflows a live execution's unfinished tasks started (commands carry over to them). */
     children(executionId: string): string[] {
       const view = journal.view(executionId)

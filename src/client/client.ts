@@ -3,6 +3,7 @@ import type { ExecutionEvent } from '../model/events.js'
 import type { ExecutionHistory } from '../model/history.js'
 import type { SignalAnswer, SignalSummary } from '../model/signals.js'
 import type { ScheduleInfo } from '../model/schedule.js'
+import type { Subscription } from '../model/subscriptions.js'
 import type { Execution, ExecutionSummary, Page, Template, Workflow } from '../model/resources.js'
 import { createTransport, seg, type ClientOptions } from './transport.js'
 import type {
@@ -11,6 +12,7 @@ import type {
   ExecutionListQuery,
   InstantiateTemplateRequest,
   ListQuery,
+  SubscriptionRequest,
   TemplateRequest,
   WorkflowRequest,
 } from './types.js'
@@ -86,6 +88,14 @@ export function getHarmoniaClient(options: ClientOptions = {}) {
     // Checkpoints
     /** A new execution (`restored_from` = the checkpoint) that keeps the completed tasks' outputs and runs the rest. */
     restoreFromCheckpoint: (checkpointId: string) => post<Execution>(`/api/checkpoints/${seg(checkpointId)}/restore`),
+
+    // Event subscriptions (webhooks)
+    /** Subscribes `url` to events: each matching one is POSTed as its Event JSON, signed when `secret` is given. */
+    createSubscription: (body: SubscriptionRequest) => post<Subscription>('/api/subscriptions', body),
+    /** Oldest first; each with its delivery health (`last_error`, `failing_since`, `disabled_at`). */
+    listSubscriptions: (query: Omit<ListQuery, 'filter'> = {}) => get<Page<Subscription>>('/api/subscriptions', query),
+    getSubscription: (subscriptionId: string) => get<Subscription>(`/api/subscriptions/${seg(subscriptionId)}`),
+    deleteSubscription: (subscriptionId: string) => http.request<void>('DELETE', `/api/subscriptions/${seg(subscriptionId)}`),
 
     // Events
     /** The execution's events over SSE, history first, then live; ends after the terminal event. */

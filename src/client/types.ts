@@ -4,6 +4,7 @@
  */
 import type { InputField, RetryPolicyInput } from '../model/definition.js'
 import type { ExecutionStatus } from '../model/status.js'
+import type { EventType } from '../model/events.js'
 
 export type { InputField, RetryPolicyInput }
 export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Page, Checkpoint, StateRecord } from '../model/resources.js'
@@ -11,6 +12,7 @@ export type { ExecutionEvent, EventType, ErrorInfo, ExecutionStatus, TaskStatus 
 export type { ExecutionHistory, ExecutionMetrics } from '../model/history.js'
 export type { SignalAnswer, SignalSummary } from '../model/signals.js'
 export type { Schedule, ScheduleInfo, CatchUp } from '../model/schedule.js'
+export type { Subscription } from '../model/subscriptions.js'
 
 /** A task as a client sends it: `id`, `component` and `action` are required. */
 export type TaskRequest = {
@@ -80,3 +82,6 @@ export type InstantiateTemplateRequest = { parameter_values?: Record<string, unk
 export type ListQuery = { limit?: number; offset?: number; filter?: string }
 export type ExecutionListQuery = ListQuery & { status?: ExecutionStatus; workflow_id?: string }
 export type CheckpointListQuery = { execution_id?: string; limit?: number; offset?: number }
+
+/** `POST /api/subscriptions`: every event of every workflow unless `types` / `workflow_id` narrow it. */
+export type SubscriptionRequest = { url: string; types?: EventType[]; workflow_id?: string; secret?: string }

@@ -80,6 +80,7 @@ export function withAvailability(store: Store): Store {
     signals: guardAll(store.signals),
     taskItems: guardAll(store.taskItems),
     schedules: guardAll(store.schedules),
+    subscriptions: guardAll(store.subscriptions),
     commit: guard((batch) => store.commit(batch)),
     close: guard(() => store.close()),
   }

@@ -7,12 +7,22 @@ import type { Execution, StateRecord } from '../model/resources.js'
 import { setOwn } from '../json.js'
 import { isTerminalExecutionStatus } from '../model/status.js'
 import { createMemorySchedules } from './memory-schedules.js'
+import { createMemorySubscriptions } from './memory.subscriptions.js'
 import type { CheckpointRecord, ItemRow, RecoveryRecord, Store, TaskRow, TemplateRecord, TimerRow, WorkflowRecord } from './store.js'
 
 /** Deep copy of JSON data, so callers never hold the store's own objects. */
 const copy = <T>(value: T): T => structuredClone(value)
 
-type Row = { execution: Execution; tasks: Map<string, TaskRow>; epoch: number; owner: string | null; lastSeq: number; createdAt: number }
+type Row = {
+  execution: Execution
+  tasks: Map<string, TaskRow>
+  epoch: number
+  owner: string | null
+  lastSeq: number
+  createdAt: number
+  /** The engine-clock time it was created (NewExecution.created_at). */
+  createdIso: string
+}
 
 const wire = ({ snapshot: _s, skip: _k, awaiting: _a, ...task }: TaskRow) => task
 
@@ -108,6 +118,7 @@ export function createMemoryStore(): Store {
           owner: init.owner,
           lastSeq: 0,
           createdAt: created++,
+          createdIso: init.created_at,
         })
         events.set(execution.execution_id, [])
         timers.set(execution.execution_id, new Map(init.timers.map((t) => [t.key, copy(t)])))
@@ -264,6 +275,15 @@ export function createMemoryStore(): Store {
         return components.delete(name)
       },
     },
+    subscriptions: createMemorySubscriptions(() =>
+      [...executions.values()].map((row) => ({
+        execution_id: row.execution.execution_id,
+        workflow_id: row.execution.workflow_id,
+        status: row.execution.status,
+        last_seq: row.lastSeq,
+        created_at: row.createdIso,
+      })),
+    ),
     async commit(batch) {
       for (const created of batch.creates) {
         await store.executions.create(created.execution, created)

@@ -9,6 +9,7 @@ import { executionQueries } from './sql/executions.js'
 import { signalQueries, stateQueries } from './sql/state.js'
 import { scheduleQueries } from './sql/schedules.js'
 import { taskItemQueries } from './sql/task-items.js'
+import { subscriptionQueries } from './sql/subscriptions.js'
 import { templateQueries } from './sql/templates.js'
 import { workflowQueries } from './sql/workflows.js'
 import type { CommitBatch, Store } from './store.js'
@@ -35,6 +36,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     components: componentQueries(db),
     audit: auditQueries(db),
     schedules: scheduleQueries(db),
+    subscriptions: subscriptionQueries(db),
     async commit(batch) {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },

@@ -1,6 +1,7 @@
 import type { AuditRecord } from '../model/audit.js'
 import type { RemoteComponentRecord } from '../model/components.js'
 import type { SignalDoc } from '../model/signals.js'
+import type { PendingCursor, SubscriptionCursor, SubscriptionRecord } from '../model/subscriptions.js'
 import type { WorkflowDefinition } from '../model/definition.js'
 import type { ErrorInfo, ExecutionEvent } from '../model/events.js'
 import type { Checkpoint, Execution, ExecutionListQuery, ItemCounts, ListQuery, StateRecord, TaskExecution } from '../model/resources.js'
@@ -225,6 +226,36 @@ export type Store = {
     /** Appends rows (a batch: one round trip). */
     insert(records: AuditRecord[]): Promise<void>
     list(query: { limit: number; offset: number; target_id?: string; actor?: string }): Promise<StorePage<AuditRecord>>
+  }
+  /**
+   * Event subscriptions (webhooks) and their delivery cursors, one per subscription and execution. Secrets are stored
+   * as given (the facade seals them). Written by the facade (create, delete) and the delivery worker (cursors, health).
+   */
+  subscriptions: {
+    /**
+     * Inserts a subscription and, in the same transaction, a cursor at `last_seq` for every unfinished execution it
+     * matches: it gets only events committed after it was created.
+     */
+    create(record: SubscriptionRecord): Promise<void>
+    get(subscriptionId: string): Promise<SubscriptionRecord | undefined>
+    /** Oldest first. */
+    list(query: { limit: number; offset: number }): Promise<StorePage<SubscriptionRecord>>
+    /** Every subscription (the worker's set at start). */
+    all(): Promise<SubscriptionRecord[]>
+    /** Deletes it with its cursors. */
+    delete(subscriptionId: string): Promise<boolean>
+    /** Its failure bookkeeping (`failing_since`, `last_error`, `disabled_at`). */
+    setHealth(subscriptionId: string, health: Pick<SubscriptionRecord, 'failing_since' | 'last_error' | 'disabled_at'>): Promise<void>
+    /** Replaces its stored (sealed) secret: a key rotation. */
+    setSecret(subscriptionId: string, secret: string | null): Promise<void>
+    cursor(subscriptionId: string, executionId: string): Promise<SubscriptionCursor | undefined>
+    /** Inserts or replaces a cursor (ignored when its subscription is gone). */
+    putCursor(cursor: SubscriptionCursor): Promise<void>
+    /**
+     * The cursors of enabled subscriptions that are behind their execution's `last_seq`; an execution created at or
+     * after the subscription that has no cursor yet counts from 0.
+     */
+    pending(): Promise<PendingCursor[]>
   }
   /** Applies one tick of changes atomically (see above). */
   commit(batch: CommitBatch): Promise<void>

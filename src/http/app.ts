@@ -16,6 +16,7 @@ import { signalRoutes } from './routes/signals.routes.js'
 import { componentRoutes } from './routes/components.routes.js'
 import { executionRoutes } from './routes/executions.routes.js'
 import { checkpointRoutes, stateRoutes } from './routes/state.routes.js'
+import { subscriptionRoutes } from './routes/subscriptions.routes.js'
 import { templateRoutes } from './routes/templates.routes.js'
 import { workflowRoutes } from './routes/workflows.routes.js'
 import { sseRoutes } from './sse.js'
@@ -57,6 +58,7 @@ export function createApp(options: AppOptions) {
     .route('/executions', signalRoutes(deps))
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
+    .route('/subscriptions', subscriptionRoutes(deps))
     .route('/templates', templateRoutes(deps))
     .route('/state', stateRoutes(deps))
     .route('/checkpoints', checkpointRoutes(deps))

@@ -1,5 +1,5 @@
 import type { Harmonia } from '../harmonia.js'
-import type { ExecutionEvent } from '../model/events.js'
+import type { EventType, ExecutionEvent } from '../model/events.js'
 
 const TERMINAL = new Set(['workflow_completed', 'workflow_failed', 'workflow_canceled'])
 
@@ -46,23 +46,32 @@ export async function* subscription<T>(subscribe: Subscribe<T>, { signal, subscr
 /**
  * An execution's events from the persisted log after `after`, then live ones, each once and in order; ends after the
  * terminal event or when `signal` aborts. An execution that ended before its terminal event reached the log cannot
- * happen: the log is the source.
+ * happen: the log is the source. With `types` (API.md "Event filters") only those are yielded, with their own seq (so
+ * a client resumes with the last id it saw); the stream still ends after the terminal event, sent or not.
  */
 export async function* executionEvents(
   harmonia: Harmonia,
   executionId: string,
   after: number,
   signal: AbortSignal,
+  types?: ReadonlySet<EventType>,
 ): AsyncGenerator<ExecutionEvent> {
   for await (const event of subscription<ExecutionEvent>((push) => harmonia.subscribe(executionId, push, { after }), { signal })) {
-    yield event
+    if (types === undefined || types.has(event.type)) yield event
     if (isTerminalEvent(event)) return
   }
 }
 
+/** What the all-executions stream keeps: events of one workflow, of some types. */
+export type AllEventsFilter = { workflowId?: string; types?: ReadonlySet<EventType> }
+
 /** Every execution's events as they are committed (live only, no replay, no end) until `options.signal` aborts. */
-export function allExecutionEvents(harmonia: Harmonia, options: SubscriptionOptions): AsyncGenerator<ExecutionEvent> {
-  return subscription<ExecutionEvent>((push) => harmonia.subscribeAll(push), options)
+export function allExecutionEvents(
+  harmonia: Harmonia,
+  options: SubscriptionOptions,
+  filter: AllEventsFilter = {},
+): AsyncGenerator<ExecutionEvent> {
+  return subscription<ExecutionEvent>((push) => harmonia.subscribeAll(push, filter), options)
 }
 
 /** `Last-Event-ID` header, else `?after=`, else 0. */

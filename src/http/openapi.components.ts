@@ -208,6 +208,21 @@ export function componentSchemas(): Record<string, unknown> {
         updated_at: time,
       },
     },
+    Subscription: {
+      type: 'object',
+      required: ['subscription_id', 'url', 'types', 'workflow_id', 'has_secret', 'created_at'],
+      properties: {
+        subscription_id: uuid,
+        url: { type: 'string', description: 'Where each matching event is POSTed as its Event JSON' },
+        types: { type: ['array', 'null'], items: { type: 'string', enum: [...EVENT_TYPES] }, description: 'null: every event' },
+        workflow_id: { type: ['string', 'null'], format: 'uuid', description: 'null: every workflow' },
+        has_secret: { type: 'boolean', description: 'Deliveries are signed (X-Harmonia-Signature); the secret is never returned' },
+        created_at: dateTime,
+        disabled_at: { ...time, description: 'Set when the receiver kept failing for 24 h: nothing more is sent' },
+        failing_since: { ...time, description: 'Since when deliveries fail without a success in between' },
+        last_error: { type: ['string', 'null'] },
+      },
+    },
     SignalAnswer: {
       type: 'object',
       required: ['execution_id', 'name', 'delivered'],

@@ -1,4 +1,5 @@
 /** The paths of the OpenAPI document: every route the app serves, its parameters, body and responses (API.md). */
+import { EVENT_TYPES } from '../model/events.js'
 import { EXECUTION_STATUSES } from '../model/status.js'
 import { json, ref } from './openapi.components.js'
 import type { RequestBodyName } from './schemas.js'
@@ -11,6 +12,11 @@ const query = (name: string, schema: Record<string, unknown>) => ({ name, in: 'q
 const limit = query('limit', { type: 'integer', minimum: 1, maximum: 1000, default: 50 })
 const offset = query('offset', { type: 'integer', minimum: 0, default: 0 })
 const listParams = [limit, offset, query('filter', { type: 'string' })]
+/** `?types=a,b` of the event streams (API.md "Event filters"). */
+const types = {
+  ...query('types', { type: 'string', description: `Comma-separated event names, among: ${EVENT_TYPES.join(', ')}` }),
+  description: 'Only these events are sent (seq keeps its numbering, so ids still resume)',
+}
 const page = (item: string) => ({
   type: 'object',
   required: ['items', 'total', 'limit', 'offset'],
@@ -164,6 +170,34 @@ function apiPaths(): Record<string, Record<string, unknown>> {
         errors: [401, 403, 422],
       }),
     },
+    '/subscriptions': {
+      post: op('subscriptions', {
+        summary: 'Subscribe a URL to events (webhooks): each matching event is POSTed, signed, in seq order per execution',
+        body: 'CreateSubscription',
+        ok: [201, ref('Subscription')],
+        errors: [400, 401, 403, 413, 415, 422],
+      }),
+      get: op('subscriptions', {
+        summary: 'List event subscriptions, oldest first',
+        params: [limit, offset],
+        ok: [200, page('Subscription')],
+        errors: list,
+      }),
+    },
+    '/subscriptions/{id}': {
+      get: op('subscriptions', {
+        summary: 'Get a subscription with its delivery health (last_error, failing_since, disabled_at)',
+        params: [id('id')],
+        ok: [200, ref('Subscription')],
+        errors: [401, 404],
+      }),
+      delete: op('subscriptions', {
+        summary: 'Delete a subscription: nothing more is sent',
+        params: [id('id')],
+        ok: [204, null],
+        errors: [401, 403, 404],
+      }),
+    },
     '/executions/{id}/history': {
       get: op('executions', { summary: 'Events, checkpoints and metrics', params: [id('id')], ok: [200, ref('ExecutionHistory')] }),
     },
@@ -277,19 +311,32 @@ export function documentPaths(): Record<string, Record<string, unknown>> {
     '/events/executions': get(
       'events',
       'Server-sent events of every execution, live, for dashboards (no replay; the stream does not end)',
-      { 200: eventStream, 401: problem('Unauthorized') },
+      { 200: eventStream, 401: problem('Unauthorized'), 422: problem('Unknown event type or malformed workflow_id') },
+      { parameters: [query('workflow_id', { type: 'string', format: 'uuid' }), types] },
     ),
     '/events/executions/{id}': get(
       'events',
       'Server-sent events of an execution (replay after Last-Event-ID or ?after=N, then live; ends after the terminal event)',
-      { 200: eventStream, 401: problem('Unauthorized'), 404: problem('Unknown execution') },
-      { parameters: [id('id'), query('after', { type: 'integer' }), { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } }] },
+      { 200: eventStream, 401: problem('Unauthorized'), 404: problem('Unknown execution'), 422: problem('Unknown event type') },
+      {
+        parameters: [
+          id('id'),
+          query('after', { type: 'integer' }),
+          types,
+          { name: 'Last-Event-ID', in: 'header', schema: { type: 'string' } },
+        ],
+      },
     ),
     '/ws/executions/{id}': get(
       'events',
       'WebSocket of an execution: Event JSON text frames, closed with 1000 after the terminal event',
-      { 101: { description: 'Switching protocols' }, 401: problem('Unauthorized'), 404: problem('Unknown execution') },
-      { parameters: [id('id'), query('after', { type: 'integer' })] },
+      {
+        101: { description: 'Switching protocols' },
+        401: problem('Unauthorized'),
+        404: problem('Unknown execution'),
+        422: problem('Unknown event type'),
+      },
+      { parameters: [id('id'), query('after', { type: 'integer' }), types] },
     ),
     '/health': get('health', 'Health', { 200: { description: 'OK', content: json({ type: 'object' }) } }, open),
     '/ready': get(

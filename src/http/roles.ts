@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs'
 /**
  * Roles on tokens (API.md "Roles, audit and limits"): `viewer` reads (every GET, the event streams, /metrics);
  * `operator` also runs executions (start, pause, resume, cancel, rerun, signals, state, checkpoints and restore, task
- * callbacks); `admin` may do everything (workflows, templates and components create/update/delete, the audit log).
+ * callbacks); `admin` may do everything (workflows, templates, components and event subscriptions create/update/delete,
+ * the audit log).
  */
 export const ROLES = ['viewer', 'operator', 'admin'] as const
 export type Role = (typeof ROLES)[number]

@@ -6,6 +6,7 @@
 import * as v from 'valibot'
 import { isPlainObject } from '../json.js'
 import { CompleteTaskSchema, CreateComponentSchema, FailTaskSchema, ReplaceComponentSchema } from '../model/component.schema.js'
+import { CreateSubscriptionSchema } from '../model/subscriptions.js'
 import { InstantiateBodySchema, TemplateBodySchema } from '../model/template.js'
 import { objectRecord, WorkflowDefinitionSchema } from '../model/workflow.schema.js'
 
@@ -53,6 +54,7 @@ export const REQUEST_BODIES = {
   FailTask: FailTaskSchema,
   SendSignal: SendSignalBody,
   Rerun: RerunBody,
+  CreateSubscription: CreateSubscriptionSchema,
 } as const
 
 export type RequestBodyName = keyof typeof REQUEST_BODIES

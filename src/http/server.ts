@@ -30,6 +30,8 @@ export type ServerOptions = {
   hermesUrl?: string
   /** How long a graceful close waits for running executions to finish, ms (default 10 s). */
   graceMs?: number
+  /** SSE keep-alive comment interval, ms (default 15 s). */
+  keepAliveMs?: number
 }
 
 export type RunningServer = { url: string; port: number; harmonia: Harmonia; close(): Promise<void> }
@@ -83,6 +85,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     limits: { maxBytes: options.bodyLimit ?? Number(process.env.HARMONIA_BODY_LIMIT ?? 1024 * 1024) },
     logger,
     upgradeWebSocket,
+    ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
     get port() {
       return listening
     },

@@ -2,6 +2,9 @@ import { Hono, type Context } from 'hono'
 import { streamSSE, type SSEStreamingApi } from 'hono/streaming'
 import type { Harmonia } from '../harmonia.js'
 import type { ExecutionEvent } from '../model/events.js'
+import { ValidationError } from '../errors.js'
+import { isUuid } from '../model/ids.js'
+import { parseTypesQuery } from '../model/subscriptions.js'
 import { allExecutionEvents, executionEvents, resumeAfter } from './events.js'
 
 export type SseDeps = { harmonia: Harmonia; /** Keep-alive comment interval, ms. */ keepAliveMs: number }
@@ -35,22 +38,29 @@ export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
   return (
     new Hono()
       // Every execution's events, live, for dashboards: no replay, no end. `: connected` is sent once subscribed.
-      .get('/executions', (c) =>
-        eventStream(
+      // `?workflow_id=` and `?types=` keep only those events (checked before the stream opens: 422).
+      .get('/executions', (c) => {
+        const types = parseTypesQuery(c.req.query('types'))
+        const workflowId = c.req.query('workflow_id') || undefined
+        if (workflowId !== undefined && !isUuid(workflowId))
+          throw new ValidationError([{ path: 'workflow_id', message: 'workflow_id must be a UUID' }], 'Invalid query')
+        const filter = { ...(workflowId ? { workflowId } : {}), ...(types ? { types } : {}) }
+        return eventStream(
           c,
           (event) => `${event.execution_id}:${event.seq}`,
           (signal, stream) =>
-            allExecutionEvents(harmonia, { signal, subscribed: async () => void (await stream.write(': connected\n\n')) }),
-        ),
-      )
+            allExecutionEvents(harmonia, { signal, subscribed: async () => void (await stream.write(': connected\n\n')) }, filter),
+        )
+      })
       .get('/executions/:id', async (c) => {
         const id = c.req.param('id')
+        const types = parseTypesQuery(c.req.query('types'))
         await harmonia.getExecution(id) // 404 before the stream opens
         const after = resumeAfter(c.req.header('last-event-id'), c.req.query('after'))
         return eventStream(
           c,
           (event) => String(event.seq),
-          (signal) => executionEvents(harmonia, id, after, signal),
+          (signal) => executionEvents(harmonia, id, after, signal, types),
         )
       })
   )

@@ -259,9 +259,22 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
         return supervisor.subscribe(executionId, listener, options.after ?? 0)
       },
 
-      /** Every execution's events as they are committed (live only, no replay). Returns the function that unsubscribes. */
-      subscribeAll(listener: (event: ExecutionEvent) => void): () => void {
-        return supervisor.subscribeAll(listener)
+      /**
+       * Every execution's events as they are committed (live only, no replay), optionally only those of `workflowId` and
+       * of `types` (API.md "Event filters"). Returns the function that unsubscribes.
+       */
+      subscribeAll(
+        listener: (event: ExecutionEvent) => void,
+        filter: { workflowId?: string; types?: ReadonlySet<ExecutionEvent['type']> } = {},
+      ): () => void {
+        const { workflowId, types } = filter
+        if (workflowId === undefined && types === undefined) return supervisor.subscribeAll(listener)
+        return supervisor.subscribeAll((event) => {
+          if (types !== undefined && !types.has(event.type)) return
+          // Events are published while their execution is live here, so its workflow is known synchronously.
+          if (workflowId !== undefined && supervisor.workflowOf(event.execution_id) !== workflowId) return
+          listener(event)
+        })
       },
 
       rerunExecution,

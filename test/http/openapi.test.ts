@@ -50,9 +50,13 @@ const API_ROUTES = [
   'GET /workflows/{id}/schedules',
   'PUT /templates/{id}',
   'DELETE /templates/{id}',
+  // Part 2: event subscriptions (webhooks).
+  'POST /subscriptions',
+  'GET /subscriptions',
+  'DELETE /subscriptions/{id}',
 ]
 /** Served beyond API.md (and documented): rerun, and issue 4's stream of every execution for dashboards. */
-const EXTRA_API_ROUTES = ['POST /executions/{id}/rerun']
+const EXTRA_API_ROUTES = ['POST /executions/{id}/rerun', 'GET /subscriptions/{id}']
 const OTHER_ROUTES = [
   'GET /events/executions',
   'GET /events/executions/{id}',

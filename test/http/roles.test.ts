@@ -3,7 +3,7 @@
  * every route the app serves — read from the app itself, so a new route is covered the day it is added — answers
  * each credential as the rules say: viewer may read (every GET, the event streams, the WebSocket, the spec, the docs),
  * operator also runs executions (start, pause, resume, cancel, rerun, state, checkpoints and restore, task callbacks),
- * admin everything (workflows, templates, components, the audit log); /health and /ready need nothing. A token
+ * admin everything (workflows, templates, components, subscriptions, the audit log); /health and /ready need nothing. A token
  * without the role gets 403 problem+json naming the role needed; no token or a wrong one gets 401. Through a real
  * listening server; a second one reads its tokens from HARMONIA_API_TOKENS_FILE.
  */
@@ -62,6 +62,8 @@ type Ids = {
   component: string
   deletableComponent: string
   componentUrl: string
+  subscription: string
+  deletableSubscription: string
 }
 
 /** The fixture a path parameter names; an unknown one stops the test so that a new route gets a fixture. */
@@ -84,6 +86,8 @@ function concrete(route: AppRoute, ids: Ids): string {
         return ids.checkpoint
       case 'components':
         return deleting ? ids.deletableComponent : ids.component
+      case 'subscriptions':
+        return deleting ? ids.deletableSubscription : ids.subscription
       default:
         throw new Error(`no fixture for :${param} of ${route.method} ${route.path}: add one to roles.test.ts`)
     }
@@ -109,6 +113,7 @@ function bodyOf(route: AppRoute, ids: Ids): unknown {
     'PUT /state/:executionId': { state: { k: 1 } },
     'POST /checkpoints': { execution_id: ids.execution },
     'POST /executions/:id/signals/:name': { payload: { ok: true } },
+    'POST /subscriptions': { url: `${ids.componentUrl}/hooks` },
   }
   return bodies[`${route.method} ${rest}`]
 }
@@ -188,6 +193,8 @@ describe('roles on every route', () => {
     const checkpoint = await created('POST', '/api/checkpoints', { execution_id: execution.execution_id })
     await created('POST', '/api/components', { name: 'roles-remote', url: remote.url })
     await created('POST', '/api/components', { name: 'roles-deletable', url: remote.url })
+    const subscription = await created('POST', '/api/subscriptions', { url: `${remote.url}/hooks`, types: ['task_failed'] })
+    const deletableSubscription = await created('POST', '/api/subscriptions', { url: `${remote.url}/hooks`, types: ['task_failed'] })
     ids = {
       workflow: workflow.workflow_id!,
       deletableWorkflow: deletable.workflow_id!,
@@ -198,6 +205,8 @@ describe('roles on every route', () => {
       component: 'roles-remote',
       deletableComponent: 'roles-deletable',
       componentUrl: remote.url,
+      subscription: subscription.subscription_id!,
+      deletableSubscription: deletableSubscription.subscription_id!,
     }
   })
 
