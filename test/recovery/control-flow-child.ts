@@ -6,8 +6,8 @@
  *   `LINKED <execution_id> <task_id> <child_id>`       a parent task's child id recorded
  *   `CREATED <execution_id> parent <parent_id|none>`   an execution created
  *   `TIMER <execution_id> <key>`                       a durable timer set
- * With CF_HANG_AFTER_LINK=1 the first commit that records a child link never returns after it is durable: the
- * process is frozen between recording the child's id and creating the child, and the suite kills it there.
+ * With CF_HANG_AFTER_LINK=1 no commit after the first one that records a child link is ever written: the process is
+ * frozen between recording the child's id and creating the child, and the suite kills it there.
  *   node --import tsx test/recovery/control-flow-child.ts
  */
 import { openDatabase } from '../../src/db/client.js'
@@ -25,6 +25,9 @@ const sql = createSqlStore(await openDatabase(process.env.DATABASE_URL || undefi
 const store: Store = {
   ...sql,
   async commit(batch) {
+    // Frozen: nothing after the commit that recorded the link becomes durable (that commit itself returns, so a
+    // request waiting for it — the start of the parent, when its first transitions and the link share a batch — answers).
+    if (hung) await new Promise(() => {})
     await sql.commit(batch)
     let linked = false
     for (const { execution } of batch.creates) print(`CREATED ${execution.execution_id} parent ${execution.parent?.execution_id ?? 'none'}`)
@@ -42,7 +45,6 @@ const store: Store = {
     if (linked && hangAfterLink && !hung) {
       hung = true
       print('HUNG')
-      await new Promise(() => {})
     }
   },
 }
