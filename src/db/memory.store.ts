@@ -155,6 +155,14 @@ export function createMemoryStore(): Store {
         for (const { execution: e } of executions.values()) if (e.workflow_id === workflowId && !isTerminalExecutionStatus(e.status)) n++
         return n
       },
+      async activeChildren(parentId) {
+        const out: string[] = []
+        for (const row of executions.values()) {
+          if (row.execution.parent?.execution_id === parentId && !isTerminalExecutionStatus(row.execution.status))
+            out.push(row.execution.execution_id)
+        }
+        return out
+      },
       async childOf({ execution_id, task_id, index }) {
         let found: Row | undefined
         for (const row of executions.values()) {

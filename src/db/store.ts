@@ -173,6 +173,8 @@ export type Store = {
     /** Newest first, without task_executions (an empty object). */
     list(query: Required<Pick<ListQuery, 'limit' | 'offset'>> & Omit<ExecutionListQuery, 'limit' | 'offset'>): Promise<StorePage<Execution>>
     countActive(workflowId: string): Promise<number>
+    /** The unfinished sub-workflows an execution's tasks (and fan-out elements) started. */
+    activeChildren(parentId: string): Promise<string[]>
     /** The newest sub-workflow that element `index` of a fan-out task started (found again after a restart). */
     childOf(parent: { execution_id: string; task_id: string; index: number }): Promise<string | undefined>
     /**

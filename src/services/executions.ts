@@ -83,11 +83,11 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     return execution
   }
 
-  /** Sends a command and answers with the status it leads to, unless the execution already ended. */
   /** Sends a command and answers with the status it leads to; the execution's running sub-workflows follow it. */
   async function command(executionId: string, name: UserCommand): Promise<Execution> {
     requireId('execution', executionId)
-    const children = supervisor.children(executionId)
+    // Linked on task rows (possibly not committed yet), and by their `parent` link (fan-out elements' children).
+    const children = [...new Set([...supervisor.children(executionId), ...(await ctx.store.executions.activeChildren(executionId))])]
     await supervisor[name](executionId)
     for (const child of children) {
       // A child that already ended (or is already paused) keeps its status: nothing to carry over.

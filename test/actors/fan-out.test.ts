@@ -217,4 +217,27 @@ describeEachStore('fan-out', () => {
     const links = items.map((e) => e.parent).sort((a, b) => a!.index! - b!.index!)
     expect(links).toEqual([0, 1, 2].map((index) => ({ execution_id, task_id: 'each', index })))
   })
+
+  it('pause and cancel of the parent reach every element child', async () => {
+    engine = await testEngine()
+    const { harmonia } = engine
+    const child = await harmonia.createWorkflow({
+      name: 'waiting child',
+      tasks: [{ id: 'gate', component: 'harmonia', action: 'wait_for_signal', input: { name: 'go' } }],
+    })
+    const wf = await harmonia.createWorkflow({
+      name: 'parent of many',
+      tasks: [{ id: 'each', component: 'harmonia', action: 'run_workflow', for_each: [1, 2], input: { workflow_id: child.workflow_id } }],
+    })
+    const { execution_id } = await harmonia.startExecution({ workflow_id: wf.workflow_id })
+    const kids = async () => (await harmonia.listExecutions({ workflow_id: child.workflow_id, limit: 10 })).items
+    await until(async () => (await kids()).length === 2, 'two children')
+    await harmonia.pauseExecution(execution_id)
+    await until(async () => (await kids()).every((k) => k.status === 'paused'), 'children paused')
+    await harmonia.resumeExecution(execution_id)
+    await until(async () => (await kids()).every((k) => k.status === 'running'), 'children resumed')
+    await harmonia.cancelExecution(execution_id)
+    await until(async () => (await kids()).every((k) => k.status === 'canceled'), 'children canceled')
+    expect((await harmonia.waitForExecution(execution_id)).status).toBe('canceled')
+  })
 })

@@ -43,6 +43,15 @@ export function executionQueries(db: Database): Store['executions'] {
       return { items: rows.map((r) => toExecution(r, [])), total }
     },
 
+    async activeChildren(parentId) {
+      if (!isUuid(parentId)) return []
+      const rows = await db
+        .select({ id: executions.executionId })
+        .from(executions)
+        .where(and(sql`${executions.parent}->>'execution_id' = ${parentId}`, inArray(executions.status, ['pending', 'running', 'paused'])))
+      return rows.map((r) => r.id)
+    },
+
     async childOf({ execution_id, task_id, index }) {
       if (!isUuid(execution_id)) return undefined
       const [row] = await db
