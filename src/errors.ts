@@ -17,7 +17,10 @@ export class ValidationError extends HarmoniaError {
   override readonly code = 'validation'
   readonly errors: FieldError[]
   constructor(errors: FieldError[], title = 'Validation failed') {
-    super(`${title}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`)
+    // Most messages name their field already ("input.n must be an integer"): the path is not said twice.
+    super(
+      `${title}: ${errors.map((e) => (e.path === '' || e.message.startsWith(e.path) ? e.message : `${e.path}: ${e.message}`)).join('; ')}`,
+    )
     this.name = 'ValidationError'
     this.errors = errors
   }

@@ -80,3 +80,21 @@ describe('resolveExecutionInput', () => {
     expect(Object.getPrototypeOf(resolved)).toBe(Object.prototype)
   })
 })
+
+describe('the summary of a validation error', () => {
+  it('names each failing field once', () => {
+    const error = (() => {
+      try {
+        resolveExecutionInput(spec, { count: 'three' })
+      } catch (e) {
+        return e as ValidationError
+      }
+      throw new Error('accepted')
+    })()
+    expect(error.errors[0]!.path).toBe('input.count')
+    expect(error.message.match(/input\.count/g)).toHaveLength(1)
+    expect(new ValidationError([{ path: 'tasks[0].id', message: 'must not be empty' }]).message).toBe(
+      'Validation failed: tasks[0].id: must not be empty',
+    )
+  })
+})
