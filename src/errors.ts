@@ -100,9 +100,25 @@ export function toTaskFailure(error: unknown, nonRetryable: readonly string[] = 
 /** A write by an owner whose epoch is no longer current: another node claimed the execution. */
 export class StaleWriteError extends HarmoniaError {
   override readonly code = 'stale_write'
+  /** The execution whose epoch moved on. */
+  readonly executionId: string
   constructor(kind: string, id: string, epoch: number) {
     super(`stale write to ${kind} ${id}: epoch ${epoch} is no longer current`)
     this.name = 'StaleWriteError'
+    this.executionId = id
+  }
+}
+
+/**
+ * The error another node answered a forwarded command with (services/commands.ts): the same code and message as if
+ * it had been raised here, so the caller gets the owner's answer.
+ */
+export class ForwardedError extends HarmoniaError {
+  override readonly code: HarmoniaError['code']
+  constructor(code: HarmoniaError['code'], message: string) {
+    super(message)
+    this.name = 'ForwardedError'
+    this.code = code
   }
 }
 

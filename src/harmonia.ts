@@ -27,6 +27,9 @@ import { createExecutionService, type ExecutionsApi } from './services/execution
 import { createFinishedCache } from './services/finished.js'
 import { createRetention, type RetentionOptions } from './services/retention.js'
 import { createScheduler } from './services/scheduler.js'
+import { createCluster } from './services/cluster.js'
+import { VERSION } from './version.js'
+import type { NodeRecord } from './db/store.js'
 import { createSignalService, type SignalsApi } from './services/signals.js'
 import { createSubWorkflowComponent } from './services/subworkflows.js'
 import { createSubscriptionService, type SubscriptionsApi } from './services/subscriptions.js'
@@ -70,8 +73,14 @@ export type HarmoniaOptions = BuiltinOptions & {
   database?: string
   /** A store to use instead of `database` (tests, custom storage). */
   store?: Store
-  /** This process's name as the owner of the executions it runs (default: host:pid). */
+  /** This process's name as the owner of the executions it runs (default HARMONIA_NODE_ID, else host:pid). */
   nodeId?: string
+  /** How long a node's hold on an execution lasts unrenewed, seconds (default HARMONIA_LEASE_SECONDS, else 15). */
+  leaseSeconds?: number
+  /** Executions one node holds at most (default HARMONIA_MAX_EXECUTIONS, else 10,000); past it, new ones go to other nodes. */
+  maxExecutions?: number
+  /** LISTEN for other nodes' notifications (default true; HARMONIA_NOTIFICATIONS=off: polling alone). */
+  notifications?: boolean
   /** Restore unfinished executions at start (default true). */
   recover?: boolean
   /** Run the workflows' cron schedules (default: as `recover`, so a tool that opens the store for a moment runs none). */
@@ -94,6 +103,15 @@ export type Harmonia = WorkflowsApi &
     readonly storeKind: string
     /** Executions with a live actor in this process. */
     readonly activeExecutions: number
+    /** This node's name (API.md "Several nodes"). */
+    readonly nodeId: string
+    /** The nodes sharing the database, this one included (API.md "Several nodes": GET /api/nodes). */
+    listNodes(): Promise<NodeRecord[]>
+    /**
+     * Graceful stop, first step: no new work is claimed and no attempt starts; resolves once the attempts in flight
+     * have finished, or after `graceMs`. `close()` then hands the unfinished executions over.
+     */
+    drain(graceMs: number): Promise<void>
     /** Restores every unfinished execution from the store (done by createHarmonia unless `recover: false`). */
     recover(): Promise<number>
     /** Registers (or extends) an in-process component, `(name, { action: (input, ctx) => output })`, or a remote one, `({ name, url, … })`. */
@@ -115,11 +133,12 @@ export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Har
   const store = options.store ?? (await openStore(options.database ?? (process.env.DATABASE_URL || undefined)))
   try {
     const config = options.config === undefined ? undefined : await loadComponentConfig(options.config)
-    const { harmonia, components, scheduler, subscriptions } = assemble(options, store)
+    const { harmonia, components, scheduler, subscriptions, cluster } = assemble(options, store)
     await components.load(config)
     // Before recovery: the events of recovered executions wake their subscriptions like any other.
     await subscriptions.start()
     if (options.recover ?? true) await harmonia.recover()
+    else await cluster?.start(false)
     // Not awaited: missed ticks may take a while to start; `flush()` waits for them.
     if (options.schedules ?? options.recover ?? true) void scheduler.start()
     return harmonia
@@ -129,6 +148,14 @@ export async function createHarmonia(options: HarmoniaOptions = {}): Promise<Har
     if (!options.store) await store.close().catch(() => {})
     throw error
   }
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw.trim() === '') return fallback
+  const value = Number(raw)
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
+  return value
 }
 
 async function openStore(database: string | undefined): Promise<Store> {
@@ -153,7 +180,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
   for (const [name, actions] of Object.entries(options.components ?? {})) registry.register(name, actions)
   const strict = options.strictComponents ?? options.components !== undefined
   const finished = createFinishedCache()
-  const journal = createJournal({ store, now, logger })
+  const journal = createJournal({ store, now, logger, hints: store.cluster !== undefined })
   const supervisor = createSupervisor({
     store,
     journal,
@@ -168,8 +195,31 @@ function assemble(options: HarmoniaOptions, store: Store) {
   })
   let closed = false
   let closing: Promise<void> | null = null
-  const nodeId = options.nodeId ?? `${hostname()}:${process.pid}`
-  const ctx: ServiceContext = { store, supervisor, logger, nodeId, now, closed: () => closed }
+  const nodeId = options.nodeId ?? (process.env.HARMONIA_NODE_ID || `${hostname()}:${process.pid}`)
+  const leaseSeconds = options.leaseSeconds ?? envNumber('HARMONIA_LEASE_SECONDS', 15)
+  const startedAt = new Date().toISOString()
+  const cluster =
+    store.cluster &&
+    createCluster(
+      { cluster: store.cluster, supervisor, journal, logger },
+      {
+        nodeId,
+        version: VERSION,
+        leaseSeconds,
+        maxExecutions: options.maxExecutions ?? envNumber('HARMONIA_MAX_EXECUTIONS', 10_000),
+        notifications: options.notifications ?? process.env.HARMONIA_NOTIFICATIONS !== 'off',
+      },
+    )
+  const ctx: ServiceContext = {
+    store,
+    supervisor,
+    logger,
+    nodeId,
+    leaseSeconds,
+    now,
+    closed: () => closed,
+    ...(cluster ? { cluster } : {}),
+  }
   const keyring = resolveSecretKey(options.secretKey, store)
   const components = createComponentService(ctx, registry, { strict, keyring })
   const allow = options.httpAllow ?? httpAllowFromEnv()
@@ -212,7 +262,27 @@ function assemble(options: HarmoniaOptions, store: Store) {
     get activeExecutions() {
       return supervisor.liveCount
     },
+    nodeId,
+    async listNodes() {
+      if (cluster) return cluster.nodes()
+      const seen = new Date().toISOString()
+      return [{ node_id: nodeId, started_at: startedAt, last_seen: seen, executions_owned: supervisor.liveCount, version: VERSION }]
+    },
+    async drain(graceMs) {
+      const deadline = Date.now() + graceMs
+      if (!cluster) {
+        // Alone on the database: running executions may finish within the grace (the next start resumes the rest).
+        while (supervisor.liveCount > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50))
+        return
+      }
+      // Several nodes: hand over rather than finish — attempts in flight end, none starts, others take the rest.
+      let timer: NodeJS.Timeout | undefined
+      await Promise.race([cluster.drain(), new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)))])
+      clearTimeout(timer)
+    },
     async recover() {
+      // Several nodes: this node's share, by lease (services/ownership.ts); alone on the database: everything.
+      if (cluster) return cluster.start(true)
       const records = await store.executions.claimRecoverable(nodeId)
       for (const record of records) supervisor.recover(record)
       if (records.length > 0) logger.info('recovered executions', { count: records.length })
@@ -241,10 +311,12 @@ function assemble(options: HarmoniaOptions, store: Store) {
         await scheduler.stop()
         await worker.stop()
         await supervisor.stop()
+        // Releases what the supervisor stopped unfinished: other nodes take it over at once.
+        await cluster?.stop()
         await store.close()
       })()
       return closing
     },
   }
-  return { harmonia, components, scheduler, subscriptions }
+  return { harmonia, components, scheduler, subscriptions, cluster }
 }

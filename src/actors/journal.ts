@@ -10,6 +10,7 @@ import { createListeners } from './listeners.js'
 import { consume, markWaited, receive } from './signals.js'
 import { applyFact } from './projection.js'
 import { retryKey, TIMEOUT_KEY, timerTask } from './timer-keys.js'
+import { EVENTS_CHANNEL, hintPayload, withoutExecutions } from './commit-hints.js'
 
 /**
  * Persist, then publish (DESIGN.md "Durability").
@@ -70,7 +71,13 @@ export type ItemChange = { event: EventType | undefined; data: Record<string, un
 const TASK_END = new Set(['task_completed', 'task_failed', 'task_canceled', 'task_skipped'])
 const WORKFLOW_END: ReadonlySet<string> = new Set(TERMINAL_EXECUTION_STATUSES.map((s) => `workflow_${s}`))
 
-export function createJournal(deps: { store: Store; now: () => number; logger: Logger }) {
+export function createJournal(deps: {
+  store: Store
+  now: () => number
+  logger: Logger
+  /** Send commit hints to other nodes (a store several nodes share). */
+  hints?: boolean
+}) {
   const views = new Map<string, View>()
   const listeners = createListeners({ events: deps.store.events, logger: deps.logger })
   let pending = emptyPending()
@@ -136,6 +143,29 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     }
   }
 
+  /**
+   * Commits the batch; an execution whose epoch moved on (another node claimed it) is taken out and the rest is
+   * written, so one lost execution does not stop the others of its tick. Returns the batch as committed.
+   */
+  async function commitFenced(batch: CommitBatch, stale: Set<string>): Promise<CommitBatch> {
+    for (;;) {
+      if (isEmpty(batch)) return batch
+      const payload = deps.hints ? hintPayload(batch.events, (id) => views.get(id)?.execution.workflow_id) : undefined
+      const sent = payload === undefined ? batch : { ...batch, notify: { channel: EVENTS_CHANNEL, payload } }
+      try {
+        await commitWithRetry(sent)
+        return batch
+      } catch (error) {
+        if (!(error instanceof StaleWriteError) || stale.has(error.executionId)) throw error
+        stale.add(error.executionId)
+        deps.logger.warn('stale write refused: another node owns the execution now; it stops here', {
+          execution_id: error.executionId,
+        })
+        batch = withoutExecutions(batch, stale)
+      }
+    }
+  }
+
   const isEmpty = (batch: CommitBatch) =>
     batch.creates.length + batch.executions.length + batch.tasks.length + batch.events.length === 0 &&
     batch.timersSet.length + batch.timersCleared.length + batch.states.length + (batch.items?.length ?? 0) === 0
@@ -144,10 +174,12 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     while (pending.creates.length > 0 || pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0) {
       const taken = pending
       pending = emptyPending()
-      const batch = buildBatch(taken)
+      let batch = buildBatch(taken)
       let failure: Error | null = null
+      const stale = new Set<string>()
       try {
-        if (!isEmpty(batch)) await commitWithRetry(batch)
+        batch = await commitFenced(batch, stale)
+        for (const view of taken.views) if (stale.has(view.execution.execution_id)) view.onStale()
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error))
         deps.logger.error('journal commit failed: the executions in it stop here and resume from the store on restart', {
@@ -376,8 +408,14 @@ export function createJournal(deps: { store: Store; now: () => number; logger: L
     },
     /** The in-memory rows of a live execution (uncommitted changes included): for the runtime, never for readers. */
     view: (executionId: string): Execution | undefined => views.get(executionId)?.execution,
+    /** The epoch a live execution is held at. */
+    epoch: (executionId: string): number | undefined => views.get(executionId)?.epoch,
     /** The state a live execution saved last in this process, if any. */
     savedState: (executionId: string): StateRecord | undefined => views.get(executionId)?.state ?? undefined,
+    /** Hands events committed by another node to this node's listeners (in order, each once: listeners.ts). */
+    publishRemote: (events: readonly ExecutionEvent[]) => listeners.publish(events),
+    /** Where listeners stand (services/event-feed.ts): what they have, whom they want. */
+    listeners: { position: listeners.position, wanted: listeners.wanted, watched: listeners.watched, all: () => listeners.listeningAll },
     listen: listeners.listen,
     listenAll: listeners.listenAll,
     subscribe: listeners.subscribe,

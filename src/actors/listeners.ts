@@ -4,13 +4,26 @@ import type { ExecutionEvent } from '../model/events.js'
 
 export type EventListener = (event: ExecutionEvent) => void
 
+/** Where the hand-out of one execution's events stands. */
+type Track = { last: number; held: ExecutionEvent[]; filling: boolean }
+
+/** Executions tracked at once, and ended ones remembered (to drop late copies of their events). */
+const MAX_TRACKED = 100_000
+const MAX_ENDED = 10_000
+const TERMINAL = new Set(['workflow_completed', 'workflow_failed', 'workflow_canceled'])
+
 /**
- * Who hears committed events: listeners of one execution and listeners of all. The journal publishes a batch's
- * events here only after the batch is committed. `subscribe` joins the stored history with the live events.
+ * Who hears committed events: listeners of one execution and listeners of all. Events come from this node's journal
+ * (after their commit) and from other nodes' commits (services/event-feed.ts); either way each listener gets every
+ * event of an execution once and in `seq` order: a copy already handed out is dropped, and a gap (an execution that
+ * moved here from another node, a hint that arrived late) is filled from the event log before anything after it.
+ * `subscribe` joins the stored history with the live events.
  */
 export function createListeners(deps: { events: Store['events']; logger: Logger }) {
   const byExecution = new Map<string, Set<EventListener>>()
   const everyExecution = new Set<EventListener>()
+  const tracks = new Map<string, Track>()
+  const ended = new Map<string, number>()
 
   function listen(executionId: string, listener: EventListener): () => void {
     let set = byExecution.get(executionId)
@@ -22,20 +35,92 @@ export function createListeners(deps: { events: Store['events']; logger: Logger 
     }
   }
 
-  return {
-    /** Hands committed events to their listeners, in order; a listener that throws is logged and skipped. */
-    publish(events: readonly ExecutionEvent[]): void {
-      for (const event of events) {
-        const set = byExecution.get(event.execution_id)
-        const all = set ? [...set, ...everyExecution] : everyExecution
-        for (const listener of all) {
-          try {
-            listener(event)
-          } catch (error) {
-            deps.logger.error('event listener threw', { execution_id: event.execution_id, error: String(error) })
-          }
-        }
+  function emit(event: ExecutionEvent): void {
+    const set = byExecution.get(event.execution_id)
+    const all = set ? [...set, ...everyExecution] : everyExecution
+    for (const listener of all) {
+      try {
+        listener(event)
+      } catch (error) {
+        deps.logger.error('event listener threw', { execution_id: event.execution_id, error: String(error) })
       }
+    }
+  }
+
+  function retire(executionId: string, last: number): void {
+    tracks.delete(executionId)
+    ended.set(executionId, last)
+    if (ended.size > MAX_ENDED) ended.delete(ended.keys().next().value!)
+  }
+
+  /** Reads the events a gap lacks, hands them out, then what was held behind them. */
+  function fill(executionId: string, track: Track): void {
+    track.filling = true
+    deps.events
+      .list(executionId, track.last)
+      .then(
+        (events) => {
+          const before = track.held[0]?.seq ?? Infinity
+          for (const event of events) {
+            if (event.seq <= track.last || event.seq >= before) continue
+            emit(event)
+            track.last = event.seq
+          }
+        },
+        (error: unknown) => deps.logger.warn('could not read the events of a gap', { execution_id: executionId, error: String(error) }),
+      )
+      .finally(() => {
+        track.filling = false
+        const held = track.held.sort((a, b) => a.seq - b.seq)
+        track.held = []
+        // What the log could not give is skipped rather than waited for forever.
+        if (held.length > 0 && held[0]!.seq > track.last + 1) track.last = held[0]!.seq - 1
+        for (const event of held) accept(event)
+      })
+  }
+
+  function accept(event: ExecutionEvent): void {
+    const id = event.execution_id
+    if (!byExecution.has(id) && everyExecution.size === 0) {
+      // Nobody listens: nothing to order; a listener that comes later starts from its own history.
+      tracks.delete(id)
+      return
+    }
+    if ((ended.get(id) ?? 0) >= event.seq) return
+    let track = tracks.get(id)
+    if (!track) {
+      if (tracks.size >= MAX_TRACKED) tracks.delete(tracks.keys().next().value!)
+      tracks.set(id, (track = { last: event.seq - 1, held: [], filling: false }))
+    }
+    if (track.filling) {
+      track.held.push(event)
+      return
+    }
+    if (event.seq <= track.last) return
+    if (event.seq > track.last + 1) {
+      track.held.push(event)
+      fill(id, track)
+      return
+    }
+    emit(event)
+    track.last = event.seq
+    if (TERMINAL.has(event.type)) retire(id, event.seq)
+  }
+
+  return {
+    /** Hands committed events to their listeners, in order and once each; a listener that throws is logged and skipped. */
+    publish(events: readonly ExecutionEvent[]): void {
+      for (const event of events) accept(event)
+    },
+    /** The last seq handed out for an execution (undefined when not tracked). */
+    position: (executionId: string): number | undefined => tracks.get(executionId)?.last ?? ended.get(executionId),
+    /** Whether anyone listens to this execution's events. */
+    wanted: (executionId: string): boolean => everyExecution.size > 0 || byExecution.has(executionId),
+    /** Executions with a listener of their own. */
+    watched: (): string[] => [...byExecution.keys()],
+    /** Whether anyone listens to every execution. */
+    get listeningAll(): boolean {
+      return everyExecution.size > 0
     },
     listen,
     /** Every committed event of every execution (live only), for dashboards. */

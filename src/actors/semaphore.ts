@@ -1,8 +1,18 @@
 /** A counting semaphore: the per-process limit on task attempts in flight. Waiters are served in order. */
 export function createSemaphore(limit: number) {
   let used = 0
+  let held = false
   const waiters: Array<() => void> = []
+  let idle: Array<() => void> = []
   return {
+    /** Grants no slot from now on (a draining node: attempts in flight finish, none starts); waiters keep waiting. */
+    hold(): void {
+      held = true
+    },
+    /** Resolves once no slot is in use. */
+    idle(): Promise<void> {
+      return used === 0 ? Promise.resolve() : new Promise((resolve) => idle.push(resolve))
+    },
     get inUse() {
       return used
     },
@@ -11,7 +21,7 @@ export function createSemaphore(limit: number) {
     },
     /** Resolves when a slot is held; rejects (and queues nothing) if `signal` aborts first. */
     acquire(signal?: AbortSignal): Promise<void> {
-      if (used < limit && waiters.length === 0) {
+      if (used < limit && waiters.length === 0 && !held) {
         used++
         return Promise.resolve()
       }
@@ -32,8 +42,13 @@ export function createSemaphore(limit: number) {
     },
     release(): void {
       used--
-      const next = waiters.shift()
+      const next = held ? undefined : waiters.shift()
       if (next) next()
+      if (used === 0 && idle.length > 0) {
+        const resolved = idle
+        idle = []
+        for (const resolve of resolved) resolve()
+      }
     },
   }
 }

@@ -1,7 +1,7 @@
 import { createActor, type InspectionEvent, type Observer } from 'xstate'
 import { after, type Clock } from '../clock.js'
 import type { ComponentRegistry } from '../components/registry.js'
-import type { RecoveryRecord, Store, TaskRow, TimerRow } from '../db/store.js'
+import type { HeldLease, RecoveryRecord, Store, TaskRow, TimerRow } from '../db/store.js'
 import { InvalidTransitionError, NotFoundError } from '../errors.js'
 import { setOwn } from '../json.js'
 import type { Logger } from '../logger.js'
@@ -39,6 +39,9 @@ export type SupervisorDeps = {
   onFinished?: (execution: Execution) => void
 }
 
+/** What the lease keeper hears from the supervisor; set once it exists. */
+export type OwnershipHooks = { started?: (executionId: string) => void; dropped?: (lease: HeldLease) => void }
+
 /** A copy of a live execution's task results at one instant, for a checkpoint. */
 export type LiveCopy = { status: Execution['status']; tasks: TaskExecution[]; state: Record<string, unknown> }
 
@@ -57,6 +60,7 @@ export function createSupervisor(deps: SupervisorDeps) {
   const inspect = deps.inspect ? { inspect: deps.inspect } : {}
   const later = createSlicer()
   const seed = () => Math.floor(deps.random() * 4294967296)
+  const hooks: OwnershipHooks = {}
 
   const callbacks = createCallbacks()
   const signals = createSignalWaiters(journal)
@@ -190,6 +194,8 @@ export function createSupervisor(deps: SupervisorDeps) {
   function stopLocally(executionId: string): void {
     const entry = live.get(executionId)
     if (!entry) return
+    const epoch = journal.epoch(executionId)
+    if (epoch !== undefined) hooks.dropped?.({ execution_id: executionId, epoch })
     release(entry)
     entry.actor.stop()
     live.delete(executionId)
@@ -215,7 +221,7 @@ export function createSupervisor(deps: SupervisorDeps) {
     start(
       execution: Execution,
       definition: WorkflowDefinition,
-      options: { owner: string; epoch: number; carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; timers: TimerRow[] },
+      options: { owner: string; epoch: number; leaseSeconds?: number; carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; timers: TimerRow[] },
     ): void {
       const executionId = execution.execution_id
       const input = {
@@ -236,7 +242,9 @@ export function createSupervisor(deps: SupervisorDeps) {
         timers: options.timers,
         state: options.state ?? {},
         created_at: new Date(deps.now()).toISOString(),
+        ...(options.leaseSeconds === undefined ? {} : { lease_seconds: options.leaseSeconds }),
       }
+      hooks.started?.(executionId)
       journal.create(created, () => stopLocally(executionId))
       const entry = register(executionId, actor, options.timers)
       actor.start()
@@ -346,6 +354,28 @@ export function createSupervisor(deps: SupervisorDeps) {
       await live.get(executionId)?.done
     },
     isLive: (executionId: string) => live.has(executionId),
+    /** Told when an execution starts being held here, and when one stops here unfinished (services/ownership.ts). */
+    ownershipHooks: hooks,
+    /** The executions held here with their epochs (what the lease keeper renews). */
+    held(): HeldLease[] {
+      const out: HeldLease[] = []
+      for (const executionId of live.keys()) {
+        const epoch = journal.epoch(executionId)
+        if (epoch !== undefined) out.push({ execution_id: executionId, epoch })
+      }
+      return out
+    },
+    /** Stops an execution here without settling it (its lease was lost): its handlers are aborted, its rows stay. */
+    drop: (executionId: string) => stopLocally(executionId),
+    /** A draining node: no attempt starts from now on; resolves once the attempts in flight have finished. */
+    drain(): Promise<void> {
+      deps.semaphore.hold()
+      return deps.semaphore.idle()
+    },
+    /** Whether every attempt slot is taken (a node that busy claims no more work). */
+    get saturated(): boolean {
+      return deps.semaphore.waiting > 0
+    },
     get liveCount(): number {
       return live.size
     },

@@ -1,5 +1,5 @@
 import { HarmoniaError, UnavailableError } from '../errors.js'
-import type { Store } from './store.js'
+import type { ClusterStore, Store } from './store.js'
 
 /**
  * "The database cannot be reached" as one error at the store boundary (API.md: such requests answer 503 with
@@ -64,6 +64,11 @@ function guardAll<T extends Record<string, (...args: never[]) => Promise<unknown
   return out as T
 }
 
+function guardCluster(cluster: ClusterStore): ClusterStore {
+  const { commands, ...rest } = cluster
+  return { ...guardAll(rest), commands: guardAll(commands) }
+}
+
 /** The store with every async method guarded: a driver error meaning "cannot reach the database" → UnavailableError. */
 export function withAvailability(store: Store): Store {
   return {
@@ -81,6 +86,7 @@ export function withAvailability(store: Store): Store {
     taskItems: guardAll(store.taskItems),
     schedules: guardAll(store.schedules),
     subscriptions: guardAll(store.subscriptions),
+    ...(store.cluster ? { cluster: guardCluster(store.cluster) } : {}),
     commit: guard((batch) => store.commit(batch)),
     close: guard(() => store.close()),
   }

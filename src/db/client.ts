@@ -35,6 +35,11 @@ export type DatabaseHandle = {
   location: string
   /** Closes the pool or the PGlite instance. Idempotent. */
   close(): Promise<void>
+  /**
+   * LISTEN on the driver's dedicated connection (Postgres only): `onListen` runs at each (re)connect. Resolves with the
+   * function that stops listening.
+   */
+  listen?(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>
 }
 
 export type OpenDatabaseOptions = {
@@ -74,7 +79,17 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
   const client = postgres(url, { max: options.max ?? 10, onnotice: () => {} })
   const driverDb = drizzlePostgres({ client, schema })
   const db: Database = driverDb
-  const handle = { db, kind: 'postgres' as const, location: redact(url), close: once(() => client.end({ timeout: 5 })) }
+  const handle: DatabaseHandle = {
+    db,
+    kind: 'postgres' as const,
+    location: redact(url),
+    close: once(() => client.end({ timeout: 5 })),
+    // postgres.js keeps one connection of its own for every LISTEN of this pool and listens again after a reconnect.
+    async listen(channel, onNotify, onListen) {
+      const { unlisten } = await client.listen(channel, onNotify, onListen)
+      return unlisten
+    },
+  }
   try {
     if (options.migrate ?? true) {
       // A session-level advisory lock held by a connection of its own (not one of the pool's, which a pool of one

@@ -12,7 +12,11 @@ import { taskItemQueries } from './sql/task-items.js'
 import { subscriptionQueries } from './sql/subscriptions.js'
 import { templateQueries } from './sql/templates.js'
 import { workflowQueries } from './sql/workflows.js'
-import type { CommitBatch, Store } from './store.js'
+import type { ClusterStore, CommitBatch, Store } from './store.js'
+import { sql } from 'drizzle-orm'
+import { commandQueries } from './sql/commands.js'
+import { feedQueries } from './sql/feed.js'
+import { leaseQueries } from './sql/leases.js'
 
 /**
  * The Store port over drizzle, on PGlite or postgres.js alike (one code path: `Database` is the common type).
@@ -37,11 +41,26 @@ export function createSqlStore(database: DatabaseHandle): Store {
     audit: auditQueries(db),
     schedules: scheduleQueries(db),
     subscriptions: subscriptionQueries(db),
+    ...(database.listen ? { cluster: clusterStore(database, database.listen) } : {}),
     async commit(batch) {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },
     close: () => database.close(),
   })
+}
+
+/** Postgres: what several nodes sharing the database need (leases, claims, commands, the event feed, NOTIFY). */
+function clusterStore(database: DatabaseHandle, listen: NonNullable<DatabaseHandle['listen']>): ClusterStore {
+  const { db } = database
+  return {
+    ...leaseQueries(db),
+    ...feedQueries(db),
+    commands: commandQueries(db),
+    async notify(channel, payload) {
+      await db.execute(sql`SELECT pg_notify(${channel}, ${payload})`)
+    },
+    listen,
+  }
 }
 
 function isEmpty(batch: CommitBatch): boolean {

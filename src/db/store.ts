@@ -79,7 +79,10 @@ export type TimerRow = { execution_id: string; key: string; due_at: string }
 /** A new execution written by the first commit that carries its facts (see `CommitBatch.creates`). */
 export type NewExecution = {
   execution: Execution
-  owner: string
+  /** Null: created for any node to claim (this one is at capacity). */
+  owner: string | null
+  /** The lease a new owner gets (seconds from the database's now); default 15. */
+  lease_seconds?: number
   epoch: number
   timers: TimerRow[]
   state: Record<string, unknown>
@@ -107,6 +110,8 @@ export type CommitBatch = {
   items?: Array<{ execution_id: string; task_id: string; row: ItemRow }>
   /** A fan-out task's progress counts, when its row is not written whole in the same batch. */
   itemCounts?: Array<{ execution_id: string; task_id: string; items: ItemCounts }>
+  /** NOTIFY sent by the commit itself (only if it commits), for other nodes: `{channel, payload}`. */
+  notify?: { channel: string; payload: string }
 }
 
 /** Everything needed to bring a non-terminal execution back after a restart. */
@@ -137,6 +142,73 @@ export type ScheduleTickRecord = {
   created_at: string
   /** True once the execution's rows are committed (or when there is none to start). */
   started: boolean
+}
+
+/** An execution a node holds, with the epoch it holds it at (renewals and releases are fenced by it). */
+export type HeldLease = { execution_id: string; epoch: number }
+
+/** A node as GET /api/nodes shows it (API.md "Several nodes"). */
+export type NodeRecord = { node_id: string; started_at: string; last_seen: string; executions_owned: number; version: string }
+
+/** A command for an execution another node owns (services/commands.ts), as stored. */
+export type CommandRecord = { command_id: string; execution_id: string; op: string; args: unknown; answer: unknown }
+
+/** What a claim takes (sql/leases.ts). */
+export type ClaimRequest = {
+  owner: string
+  /** At most this many executions (bounded batches: a busy node leaves work for others). */
+  limit: number
+  leaseSeconds: number
+  /** Owners known to be gone (this node's own previous life, dead processes on this host): their leases do not count. */
+  takeOver?: string[]
+  /** Only these executions (a command for one nobody holds). */
+  ids?: string[]
+}
+
+/** Where an execution's committed events stand, for the event feed: its last seq and workflow. */
+export type EventHead = { execution_id: string; workflow_id: string; last_seq: number }
+
+/**
+ * What several nodes sharing one database need (API.md "Several nodes"); only a store that can be shared has it
+ * (Postgres). Lease times are the database's clock, never a node's.
+ */
+export type ClusterStore = {
+  /**
+   * Claims unfinished executions that are unowned, whose lease expired, or whose owner is in `takeOver`, with
+   * FOR UPDATE SKIP LOCKED (two nodes claiming together take different ones); bumps each one's epoch and returns what
+   * recovery needs.
+   */
+  claim(request: ClaimRequest): Promise<RecoveryRecord[]>
+  /** Extends the leases this node still holds at their epoch; returns the ids renewed (the others are lost). */
+  renew(owner: string, held: HeldLease[], leaseSeconds: number): Promise<string[]>
+  /** Gives executions up (owner and lease cleared) unless their epoch moved on: others may claim them at once. */
+  release(held: HeldLease[]): Promise<void>
+  /** Owners of unfinished executions whose lease is still valid. */
+  owners(): Promise<string[]>
+  /** Records that the node is alive (or stopped), with its version. */
+  heartbeat(node: { node_id: string; version: string; stopped?: boolean }): Promise<void>
+  /** Nodes seen within `seconds`, with the executions each owns. */
+  nodes(seconds: number): Promise<NodeRecord[]>
+  commands: {
+    insert(command: { command_id: string; execution_id: string; op: string; args: unknown }): Promise<void>
+    /** Unanswered commands for executions `owner` holds, oldest first. */
+    waiting(owner: string): Promise<CommandRecord[]>
+    answer(commandId: string, answer: unknown): Promise<void>
+    get(commandId: string): Promise<CommandRecord | undefined>
+    /** Deletes it unless answered; true when it was deleted (the caller gave up before anyone applied it). */
+    withdraw(commandId: string): Promise<boolean>
+  }
+  /** Where the given executions' events stand; without ids: unfinished ones and those that ended in the last `recentSeconds`. */
+  heads(query: { ids?: string[]; recentSeconds?: number }): Promise<EventHead[]>
+  /** Events after each cursor, in seq order per execution. */
+  eventsAfter(cursors: Array<{ execution_id: string; after: number }>): Promise<ExecutionEvent[]>
+  /** NOTIFY on `channel` (a hint: the tables are the truth). */
+  notify(channel: string, payload: string): Promise<void>
+  /**
+   * LISTEN on one dedicated connection; `onListen` runs each time the listen is (re)established, so the caller can
+   * catch up on what a dropped connection missed. Resolves with the function that stops listening.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>
 }
 
 /** A page as the store answers it; the facade adds `limit` and `offset` (model/resources.ts `Page`). */
@@ -259,6 +331,8 @@ export type Store = {
      */
     pending(): Promise<PendingCursor[]>
   }
+  /** Present when several nodes can share this store (Postgres): leases, claims, cross-node commands, the event feed. */
+  cluster?: ClusterStore
   /** Applies one tick of changes atomically (see above). */
   commit(batch: CommitBatch): Promise<void>
   close(): Promise<void>

@@ -21,6 +21,8 @@ import { templateRoutes } from './routes/templates.routes.js'
 import { workflowRoutes } from './routes/workflows.routes.js'
 import { sseRoutes } from './sse.js'
 import { wsRoutes } from './ws.js'
+import { VERSION } from '../version.js'
+import { nodeRoutes } from './routes/nodes.routes.js'
 import type { Logger } from '../logger.js'
 
 export type AppOptions = {
@@ -49,7 +51,7 @@ export function createApp(options: AppOptions) {
   const { harmonia } = options
   const limits: BodyLimits = { ...DEFAULT_BODY_LIMITS, ...options.limits }
   const deps: RouteDeps = { harmonia, limits }
-  const version = options.version ?? '0.1.0'
+  const version = options.version ?? VERSION
 
   const api = new Hono()
     .route('/workflows', workflowRoutes(deps))
@@ -58,6 +60,7 @@ export function createApp(options: AppOptions) {
     .route('/executions', signalRoutes(deps))
     .route('/components', componentRoutes(deps))
     .route('/audit', auditRoutes(deps))
+    .route('/nodes', nodeRoutes(deps))
     .route('/subscriptions', subscriptionRoutes(deps))
     .route('/templates', templateRoutes(deps))
     .route('/state', stateRoutes(deps))
@@ -88,6 +91,7 @@ export function createApp(options: AppOptions) {
       version,
       port: options.port ?? null,
       database: harmonia.storeKind,
+      node_id: harmonia.nodeId,
       active_executions: harmonia.activeExecutions,
       ...(hermes ? { registered: hermes.registered } : {}),
     })

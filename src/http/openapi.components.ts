@@ -233,6 +233,17 @@ export function componentSchemas(): Record<string, unknown> {
       required: ['name', 'waiting', 'received'],
       properties: { name: { type: 'string' }, waiting: { type: 'boolean' }, received: { type: 'array', items: {} } },
     },
+    Node: {
+      type: 'object',
+      required: ['node_id', 'started_at', 'last_seen', 'executions_owned', 'version'],
+      properties: {
+        node_id: { type: 'string', description: 'HARMONIA_NODE_ID, else host:pid' },
+        started_at: dateTime,
+        last_seen: { ...dateTime, description: 'Its last heartbeat (written with each lease renewal)' },
+        executions_owned: { type: 'integer', description: 'Unfinished executions it holds a valid lease on' },
+        version: { type: 'string' },
+      },
+    },
     AuditRecord: {
       type: 'object',
       properties: {

@@ -170,6 +170,13 @@ function apiPaths(): Record<string, Record<string, unknown>> {
         errors: [401, 403, 422],
       }),
     },
+    '/nodes': {
+      get: op('nodes', {
+        summary: 'The Harmonia nodes sharing the database (seen within two leases), with the executions each holds',
+        ok: [200, { type: 'array', items: ref('Node') }],
+        errors: [401, 403],
+      }),
+    },
     '/subscriptions': {
       post: op('subscriptions', {
         summary: 'Subscribe a URL to events (webhooks): each matching event is POSTed, signed, in seq order per execution',

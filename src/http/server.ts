@@ -10,7 +10,7 @@ import { rateLimitFromEnv, type RateLimit } from './rate-limit.js'
 import { tokenEntriesFromEnv } from './roles.js'
 import { startHermes, type Hermes } from './hermes.js'
 
-const VERSION = '0.1.0'
+import { VERSION } from '../version.js'
 
 export type ServerOptions = {
   /** An engine to serve; otherwise one is created from `harmoniaOptions`. */
@@ -117,8 +117,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         const closed = new Promise<void>((resolve) => http.close(() => resolve()))
         http.closeIdleConnections()
         await hermes?.stop()
-        const deadline = Date.now() + (options.graceMs ?? 10_000)
-        while (harmonia.activeExecutions > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+        await harmonia.drain(options.graceMs ?? 10_000)
         // Open event streams and keep-alive sockets would hold the server open: end them after the grace period.
         for (const client of wss.clients) client.close(1001, 'server shutting down')
         wss.close()

@@ -6,7 +6,8 @@ import { ConflictError, NotFoundError, UnauthorizedError } from '../errors.js'
 import { assertStorable } from '../json.js'
 import { CompleteTaskSchema, FailTaskSchema } from '../model/component.schema.js'
 import { parseWith } from '../model/parse.js'
-import type { TaskExecution } from '../model/resources.js'
+import type { Execution, TaskExecution } from '../model/resources.js'
+import { isTerminalExecutionStatus } from '../model/status.js'
 import { requireId, type ServiceContext } from './context.js'
 import type { ExecutionService } from './executions.js'
 import type { WorkflowService } from './workflows.js'
@@ -57,6 +58,16 @@ export function createCallbackService(
     const task = definition.tasks.find((t) => t.id === taskId)
     if (!task) throw new NotFoundError(`task ${JSON.stringify(taskId)} of execution`, executionId)
     authenticate(task.component, auth)
+    // Checked here, applied where the attempt runs: another node's attempt gets it through that node.
+    if (ctx.cluster && !ctx.supervisor.isLive(executionId) && !isTerminalExecutionStatus(execution.status)) {
+      return (await ctx.cluster.run(executionId, 'callback', { taskId, outcome, attempt: attempt ?? null })) as CallbackAnswer
+    }
+    return deliver(execution, taskId, outcome, attempt)
+  }
+
+  /** Hands the outcome to the attempt waiting for it, in this node (the execution is live here, or has ended). */
+  async function deliver(execution: Execution, taskId: string, outcome: CallbackOutcome, attempt: number | undefined) {
+    const executionId = execution.execution_id
     const live = ctx.supervisor.task(executionId, taskId)
     const answer = (status: TaskExecution['status']): CallbackAnswer => ({ accepted: true, task_id: taskId, status })
     if (live?.status === 'running') {
@@ -75,6 +86,9 @@ export function createCallbackService(
       `task ${taskId} is not waiting for a callback (it is ${status}${stored && stored.attempts > 0 ? `, attempt ${stored.attempts}` : ''})`,
     )
   }
+  ctx.cluster?.handle('callback', async (executionId, args: { taskId: string; outcome: CallbackOutcome; attempt: number | null }) =>
+    deliver(await deps.executions.get(executionId), args.taskId, args.outcome, args.attempt ?? undefined),
+  )
 
   return {
     /** A component's result for the attempt waiting on it: 200 once accepted, 409 when no attempt waits for it. */

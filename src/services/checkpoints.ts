@@ -5,6 +5,8 @@ import { uuidv7 } from '../model/ids.js'
 import { pageRequest, toPage } from '../model/paging.js'
 import type { CarriedTask, Checkpoint, Execution, ListQuery, Page, StateRecord } from '../model/resources.js'
 import { iso, requireId, type ServiceContext } from './context.js'
+import type { LiveCopy } from '../actors/supervisor.js'
+import { isTerminalExecutionStatus } from '../model/status.js'
 import type { ExecutionService } from './executions.js'
 
 function toCheckpoint({ outputs: _, ...checkpoint }: CheckpointRecord): Checkpoint {
@@ -13,7 +15,13 @@ function toCheckpoint({ outputs: _, ...checkpoint }: CheckpointRecord): Checkpoi
 
 /** Checkpoints (consistent copies of an execution, restorable into a new one) and an execution's saved state. */
 export function createCheckpointService(ctx: ServiceContext, executions: ExecutionService) {
-  const { store, supervisor } = ctx
+  const { store, supervisor, cluster } = ctx
+  cluster?.handle('checkpoint', (executionId, args: { checkpointId: string }) => supervisor.checkpoint(executionId, args.checkpointId))
+  cluster?.handle('state', (executionId, args: { state: Record<string, unknown> }) => supervisor.saveState(executionId, args.state))
+
+  /** Whether the execution is held by another node (or none) and still running: its live parts are asked there. */
+  const elsewhere = (execution: Execution) =>
+    cluster !== undefined && !supervisor.isLive(execution.execution_id) && !isTerminalExecutionStatus(execution.status)
 
   async function checkpointRecord(checkpointId: string): Promise<CheckpointRecord> {
     requireId('checkpoint', checkpointId)
@@ -29,7 +37,9 @@ export function createCheckpointService(ctx: ServiceContext, executions: Executi
       const checkpointId = uuidv7()
       // A live execution is copied at one instant by its supervisor (announced by `checkpoint_created`); a finished
       // one is read from the store.
-      const live = await supervisor.checkpoint(executionId, checkpointId)
+      const live = elsewhere(execution)
+        ? ((await cluster!.run(executionId, 'checkpoint', { checkpointId })) as LiveCopy | null)
+        : await supervisor.checkpoint(executionId, checkpointId)
       const tasks = live?.tasks ?? Object.values(execution.task_executions)
       const state = live?.state ?? (await store.state.get(executionId))?.state ?? {}
       const outputs: CheckpointRecord['outputs'] = {}
@@ -70,11 +80,13 @@ export function createCheckpointService(ctx: ServiceContext, executions: Executi
 
     /** Saves the execution's state: visible to its expressions as `state`, kept in checkpoints. */
     async saveState(executionId: string, state: Record<string, unknown>): Promise<StateRecord> {
-      await executions.get(executionId)
+      const execution = await executions.get(executionId)
       if (!isPlainObject(state)) throw new ValidationError([{ path: 'state', message: 'must be a JSON object' }])
       assertStorable(state, 'state')
       const copy = structuredClone(state)
-      const live = await supervisor.saveState(executionId, copy)
+      const live = elsewhere(execution)
+        ? ((await cluster!.run(executionId, 'state', { state: copy })) as StateRecord | null)
+        : await supervisor.saveState(executionId, copy)
       if (live) return live
       const record = { execution_id: executionId, state: copy, updated_at: iso(ctx.now()) }
       await store.state.put(record)

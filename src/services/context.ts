@@ -1,4 +1,5 @@
 import type { Supervisor } from '../actors/supervisor.js'
+import type { Cluster } from './cluster.js'
 import type { Store } from '../db/store.js'
 import { ConflictError, NotFoundError } from '../errors.js'
 import type { Logger } from '../logger.js'
@@ -11,6 +12,10 @@ export type ServiceContext = {
   logger: Logger
   /** This process's name as the owner of the executions it starts. */
   nodeId: string
+  /** The lease a node holds an execution with, seconds (API.md "Several nodes"). */
+  leaseSeconds: number
+  /** Several nodes share the store: commands and events for executions held elsewhere (services/cluster.ts). */
+  cluster?: Cluster
   now: () => number
   /** True once `close()` began: nothing new starts. */
   closed: () => boolean

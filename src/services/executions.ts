@@ -77,10 +77,50 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
         ? []
         : [{ execution_id: executionId, key: TIMEOUT_KEY, due_at: iso(ctx.now() + definition.timeout * 1000) }]
     const { carried, state = {} } = options
-    supervisor.start(execution, definition, { owner: ctx.nodeId, epoch: 1, timers, state, ...(carried ? { carried } : {}) })
+    if (ctx.cluster && !ctx.cluster.hasRoom()) {
+      // This node holds all it may: the execution is written unowned, for whichever node has room to claim it.
+      await store.executions.create(execution, { owner: null, epoch: 0, timers, state, created_at: iso(ctx.now()) })
+      await ctx.cluster.announce().catch(() => {})
+      return execution
+    }
+    const owned = { owner: ctx.nodeId, epoch: 1, leaseSeconds: ctx.leaseSeconds, timers, state }
+    supervisor.start(execution, definition, { ...owned, ...(carried ? { carried } : {}) })
     // The rows are committed with the first transitions; a short execution may well have finished by now.
     await supervisor.flushed()
     return execution
+  }
+
+  /** A command here when the execution is live here (or nobody else holds it), else through the node that holds it. */
+  async function sendCommand(executionId: string, name: UserCommand): Promise<void> {
+    if (ctx.cluster && !supervisor.isLive(executionId) && !isTerminalExecutionStatus((await getExecution(executionId)).status)) {
+      await ctx.cluster.run(executionId, 'command', { name })
+      return
+    }
+    await supervisor[name](executionId)
+  }
+  ctx.cluster?.handle('command', (executionId, args: { name: UserCommand }) => supervisor[args.name](executionId))
+
+  /** Resolves at the execution's terminal event, wherever it runs (events reach every node). */
+  async function ended(executionId: string): Promise<void> {
+    let unsubscribe: (() => void) | undefined
+    let stop = false
+    await new Promise<void>((resolve, reject) => {
+      supervisor
+        .subscribe(
+          executionId,
+          (event) => {
+            if (event.type !== 'workflow_completed' && event.type !== 'workflow_failed' && event.type !== 'workflow_canceled') return
+            stop = true
+            resolve()
+          },
+          0,
+        )
+        .then((off) => {
+          unsubscribe = off
+          if (stop) off()
+        }, reject)
+    })
+    unsubscribe?.()
   }
 
   /** Sends a command and answers with the status it leads to; the execution's running sub-workflows follow it. */
@@ -88,7 +128,7 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     requireId('execution', executionId)
     // Linked on task rows (possibly not committed yet), and by their `parent` link (fan-out elements' children).
     const children = [...new Set([...supervisor.children(executionId), ...(await ctx.store.executions.activeChildren(executionId))])]
-    await supervisor[name](executionId)
+    await sendCommand(executionId, name)
     for (const child of children) {
       // A child that already ended (or is already paused) keeps its status: nothing to carry over.
       await command(child, name).catch((error: unknown) => {
@@ -240,7 +280,9 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
         if (supervisor.isLive(executionId)) await supervisor.settled(executionId)
         const execution = await getExecution(executionId)
         if (isTerminalExecutionStatus(execution.status)) return execution
-        await supervisor.settled(executionId)
+        // Held by another node (or by none for now): its terminal event reaches this node too.
+        if (ctx.cluster) await ended(executionId)
+        else await supervisor.settled(executionId)
         return getExecution(executionId)
       },
 
@@ -271,8 +313,9 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
         if (workflowId === undefined && types === undefined) return supervisor.subscribeAll(listener)
         return supervisor.subscribeAll((event) => {
           if (types !== undefined && !types.has(event.type)) return
-          // Events are published while their execution is live here, so its workflow is known synchronously.
-          if (workflowId !== undefined && supervisor.workflowOf(event.execution_id) !== workflowId) return
+          // Known synchronously: live here, or seen by the feed of other nodes' events.
+          const workflow = supervisor.workflowOf(event.execution_id) ?? ctx.cluster?.workflowOf(event.execution_id)
+          if (workflowId !== undefined && workflow !== workflowId) return
           listener(event)
         })
       },

@@ -14,6 +14,18 @@ function checkName(name: string): void {
 
 /** Signals (API.md "Signals and approvals"): sent to an execution, kept until a `wait_for_signal` task takes them. */
 export function createSignalService(ctx: ServiceContext, executions: ExecutionService) {
+  const { supervisor, cluster } = ctx
+  cluster?.handle('signal', (executionId, args: { name: string; payload: unknown }) =>
+    supervisor.signal(executionId, args.name, args.payload),
+  )
+
+  /** Here when live here, else through the node that holds it; undefined when it takes no signal now. */
+  async function deliver(executionId: string, name: string, payload: unknown): Promise<boolean | undefined> {
+    if (!cluster || supervisor.isLive(executionId)) return supervisor.signal(executionId, name, payload)
+    const answer = await cluster.run(executionId, 'signal', { name, payload })
+    return typeof answer === 'boolean' ? answer : undefined
+  }
+
   return {
     /**
      * Sends `name` with `payload` to the execution: `delivered` when a waiting task took it at once, false when it is
@@ -25,7 +37,7 @@ export function createSignalService(ctx: ServiceContext, executions: ExecutionSe
       if (body !== undefined && !isPlainObject(body)) throw new ValidationError([{ path: '', message: 'the body must be a JSON object' }])
       const payload = (body as { payload?: unknown } | undefined)?.payload ?? null
       assertStorable(payload, 'payload')
-      const delivered = isTerminalExecutionStatus(execution.status) ? undefined : await ctx.supervisor.signal(executionId, name, payload)
+      const delivered = isTerminalExecutionStatus(execution.status) ? undefined : await deliver(executionId, name, payload)
       if (delivered === undefined) throw new InvalidTransitionError('execution', executionId, `signal ${name}`, execution.status)
       return { execution_id: executionId, name, delivered }
     },

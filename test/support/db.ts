@@ -99,7 +99,7 @@ export function describeEachDriver(title: string, body: (context: { driver: Test
 /** Empties every table (between tests that count rows). */
 export async function truncateAll(db: DbExecutor): Promise<void> {
   await db.execute(
-    sql`TRUNCATE workflows, workflow_versions, templates, executions, task_executions, execution_events, checkpoints, execution_state, timers, execution_signals, task_items, components, audit_log, template_versions, schedule_ticks, subscription_cursors, subscriptions`,
+    sql`TRUNCATE workflows, workflow_versions, templates, executions, task_executions, execution_events, checkpoints, execution_state, timers, execution_signals, task_items, components, audit_log, template_versions, schedule_ticks, subscription_cursors, subscriptions, execution_commands, nodes`,
   )
 }
 

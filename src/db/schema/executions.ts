@@ -8,7 +8,7 @@ import { executionStatus } from './enums.js'
  * One row per execution. `workflow_id` has no foreign key: deleting a workflow is refused while executions run, and
  * finished executions keep their history after it is gone.
  *
- * `owner`, `lease_expires_at` and `epoch` fence writers (DESIGN.md "The road ahead"): a claim bumps `epoch`, and every
+ * `owner`, `lease_expires_at` and `epoch` fence writers (DESIGN.md "Several nodes on one Postgres"): a claim bumps `epoch`, and every
  * write of an owner is conditional on the epoch it claimed with.
  */
 export const executions = pgTable(
@@ -43,5 +43,14 @@ export const executions = pgTable(
     index('executions_workflow_id_idx').on(t.workflowId),
     index('executions_created_at_idx').on(t.createdAt),
     index('executions_parent_idx').using('btree', sql`(${t.parent}->>'execution_id')`),
+    // The claim's scan (claim.ts) and the renewal's: only unfinished executions, oldest first.
+    index('executions_unfinished_idx')
+      .on(t.createdAt)
+      .where(sql`status IN ('pending', 'running', 'paused')`),
+    // Retention, and the event feed's poll for executions that ended lately (services/event-feed.ts).
+    index('executions_end_time_idx').on(t.endTime),
+    index('executions_owner_idx')
+      .on(t.owner)
+      .where(sql`status IN ('pending', 'running', 'paused')`),
   ],
 )

@@ -1,31 +1,48 @@
-import { asc, notInArray, sql } from 'drizzle-orm'
+import { asc, sql } from 'drizzle-orm'
 import type { SignalDoc } from '../../model/signals.js'
-import { TERMINAL_EXECUTION_STATUSES } from '../../model/status.js'
 import type { DbExecutor } from '../client.js'
 import { executionSignals, executionState, executions, taskExecutions, timers, workflowVersions } from '../schema/index.js'
-import type { RecoveryRecord } from '../store.js'
+import type { ClaimRequest, RecoveryRecord } from '../store.js'
 import { groupBy } from './helpers.js'
-import { LEASE_EXPIRY } from './lease.js'
+import { leaseExpiry, UNFINISHED } from './lease.js'
 import { toExecution, toTaskRow, toTimerRow } from './mappers.js'
 
 /**
- * The recovery claim: takes every non-terminal execution for `owner`, then loads what recovery needs.
+ * The claim: takes unfinished executions for `owner`, then loads what recovery needs (DESIGN.md "Several nodes").
  *
  * Run it in a transaction (the store does), so the claim and the reads see one state of the rows.
+ * - Which: unowned ones, those whose lease expired (the database's clock), and those of owners known to be gone
+ *   (`takeOver`); `all` ignores leases (one process holds the whole database: PGlite, the memory store). A valid lease
+ *   of a live owner is never taken.
+ * - `FOR UPDATE SKIP LOCKED` in a bounded, oldest-first batch: nodes claiming at the same moment take different rows
+ *   instead of queueing behind each other, and a busy node takes only what it can run.
  * - The UPDATE bumps each claimed execution's epoch: from then on every commit of the previous owner misses its fence
  *   (commit.ts) and writes nothing. That is what makes taking over safe while the previous owner may still be running.
  * - Then one set-based query per table (definitions, task rows, timers, state) for all claimed executions at once,
- *   never one query per execution: recovery of thousands of executions costs five statements.
- * - Single node for now: it takes all of them. Several nodes will claim unowned or expired ones with
- *   FOR UPDATE SKIP LOCKED (DESIGN.md "The road ahead").
+ *   never one query per execution: recovery of thousands of executions costs six statements.
  *
  * Safe to replay: claiming again only bumps the epoch again; nothing but owner, epoch and lease changes.
  */
-export async function claimRecoverable(tx: DbExecutor, owner: string): Promise<RecoveryRecord[]> {
+export async function claimExecutions(
+  tx: DbExecutor,
+  request: ClaimRequest & { all?: boolean },
+): Promise<RecoveryRecord[]> {
+  const { owner, limit, leaseSeconds, takeOver = [], ids: wanted, all = false } = request
+  const eligible = all
+    ? sql`TRUE`
+    : sql`(owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at < now() OR owner = ANY(${sql.param(takeOver)}::text[]))`
+  const only = wanted === undefined ? sql`TRUE` : sql`execution_id = ANY(${sql.param(wanted)}::uuid[])`
   const claimed = await tx
     .update(executions)
-    .set({ owner, epoch: sql`${executions.epoch} + 1`, leaseExpiresAt: LEASE_EXPIRY })
-    .where(notInArray(executions.status, [...TERMINAL_EXECUTION_STATUSES]))
+    .set({ owner, epoch: sql`${executions.epoch} + 1`, leaseExpiresAt: leaseExpiry(leaseSeconds) })
+    .where(
+      sql`${executions.executionId} IN (
+        SELECT execution_id FROM executions
+        WHERE ${UNFINISHED} AND ${eligible} AND ${only}
+        ORDER BY created_at
+        LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED)`,
+    )
     .returning()
   if (claimed.length === 0) return []
   const ids = sql`ANY(${sql.param(claimed.map((e) => e.executionId))}::uuid[])`
@@ -83,3 +100,7 @@ export async function claimRecoverable(tx: DbExecutor, owner: string): Promise<R
   }
   return out
 }
+
+/** Every unfinished execution, leases ignored: the start of the one process that holds the database. */
+export const claimRecoverable = (tx: DbExecutor, owner: string): Promise<RecoveryRecord[]> =>
+  claimExecutions(tx, { owner, limit: 2_147_483_647, leaseSeconds: 15, all: true })

@@ -23,8 +23,10 @@ export type CreatedRecordsetRow = Omit<ExecutionPatch, 'output'> & {
   restored_from: string | null
   rerun_of: string | null
   parent: Execution['parent']
-  owner: string
+  owner: string | null
   epoch: number
+  /** The lease the owner gets, from the database's now (none when unowned). */
+  lease_seconds: number | null
   /** From the engine's clock (NewExecution.created_at), never the database's. */
   created_at: string
 }
@@ -54,11 +56,14 @@ export type CommitRecordsets = {
 /** A fan-out element as the `items` recordset carries it. */
 export type ItemRecordsetRow = ItemRow & { execution_id: string; task_id: string }
 
+/** API.md "Several nodes": HARMONIA_LEASE_SECONDS defaults to 15. */
+export const DEFAULT_LEASE_SECONDS = 15
+
 const key = (executionId: string, part: string) => `${executionId}\u0000${part}`
 
 export function commitRecordsets(batch: CommitBatch): CommitRecordsets {
   const patches = lastBy(batch.executions, (e) => e.execution_id)
-  const created = batch.creates.map(({ execution, owner, epoch, created_at }): CreatedRecordsetRow => {
+  const created = batch.creates.map(({ execution, owner, epoch, created_at, lease_seconds }): CreatedRecordsetRow => {
     const patch = patches.get(execution.execution_id)?.patch
     patches.delete(execution.execution_id)
     return {
@@ -78,6 +83,7 @@ export function commitRecordsets(batch: CommitBatch): CommitRecordsets {
       last_seq: patch?.last_seq ?? 0,
       owner,
       epoch,
+      lease_seconds: owner === null ? null : (lease_seconds ?? DEFAULT_LEASE_SECONDS),
       created_at,
     }
   })

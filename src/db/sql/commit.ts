@@ -4,7 +4,7 @@ import type { DbExecutor } from '../client.js'
 import type { CommitBatch } from '../store.js'
 import { commitRecordsets } from './commit-recordsets.js'
 import { rowsOf, sqlState } from './helpers.js'
-import { LEASE_EXPIRY } from './lease.js'
+import { leaseExpiry } from './lease.js'
 
 /*
  * The fenced commit: a tick's writes, for every execution in it, as ONE statement of data-modifying CTEs.
@@ -49,11 +49,11 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
         INSERT INTO executions (execution_id, workflow_id, workflow_version, status, input, output, error, metadata, restored_from,
           rerun_of, parent, start_time, end_time, created_at, last_seq, owner, lease_expires_at, epoch)
         SELECT v.execution_id, v.workflow_id, v.workflow_version, v.status, v.input, v.output, v.error, v.metadata, v.restored_from,
-          v.rerun_of, v.parent, v.start_time, v.end_time, v.created_at, v.last_seq, v.owner, ${LEASE_EXPIRY}, v.epoch
+          v.rerun_of, v.parent, v.start_time, v.end_time, v.created_at, v.last_seq, v.owner, ${leaseExpiry(sql`v.lease_seconds`)}, v.epoch
         FROM json_to_recordset(${rows}) AS v(
           execution_id uuid, workflow_id uuid, workflow_version int, status execution_status, input jsonb, output jsonb, error jsonb,
           metadata jsonb, restored_from uuid, rerun_of uuid, parent jsonb, start_time timestamptz, end_time timestamptz, created_at timestamptz, last_seq int,
-          owner text, epoch int)
+          owner text, epoch int, lease_seconds int)
         RETURNING 1)`,
     ),
     ...cte(
@@ -148,10 +148,12 @@ export async function commitStatement(db: DbExecutor, batch: CommitBatch): Promi
   if (ctes.length === 0) return
   const { fenced } = sets
   // The divisor is a subquery, so the planner cannot fold it: only a missed fence divides by zero, at run time.
+  // The hint for other nodes rides on the same statement: sent only if it commits, in commit order, no round trip.
+  const notify = batch.notify ? sql`, pg_notify(${batch.notify.channel}, ${batch.notify.payload})` : sql``
   const check =
     fenced.length > 0
-      ? sql`SELECT 1 / (SELECT CASE WHEN count(*) = ${fenced.length} THEN 1 ELSE 0 END FROM fence) AS ok`
-      : sql`SELECT 1 AS ok`
+      ? sql`SELECT 1 / (SELECT CASE WHEN count(*) = ${fenced.length} THEN 1 ELSE 0 END FROM fence) AS ok${notify}`
+      : sql`SELECT 1 AS ok${notify}`
   try {
     await db.execute(sql`WITH ${sql.join(ctes, sql`, `)} ${check}`)
   } catch (error) {
