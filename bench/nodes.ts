@@ -117,6 +117,25 @@ async function latency(nodes: Node[], signal: AbortSignal): Promise<{ p50: numbe
   return { p50: q(0.5), p99: q(0.99) }
 }
 
+/**
+ * The figures only count if every task and element completed once: a node that took over another's execution could
+ * run work twice. Counts (execution, task, element) with more than one task_completed event and notes them.
+ */
+async function duplicates(url: string, n: number): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 3 })
+  try {
+    const [row] = await sql`
+      select count(*)::int as keys, coalesce(sum(c - 1), 0)::int as extra from (
+        select count(*) as c from execution_events where type = 'task_completed'
+        group by execution_id, task_id, data->>'index' having count(*) > 1) d`
+    if (row && row.extra > 0) notes.push(`${n} node(s): ${row.extra} duplicate task_completed events (${row.keys} tasks/elements)`)
+  } catch (error) {
+    notes.push(`${n} node(s): duplicate check failed (${String(error)})`)
+  } finally {
+    await sql.end()
+  }
+}
+
 /** Runs one measurement under the deadline: its result, or "timeout"/"failed" with a note saying why. */
 async function attempt<T>(what: string, n: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | string> {
   try {
@@ -147,6 +166,7 @@ async function run(server: string, n: number): Promise<Row> {
     const lat = await attempt('latency', n, (signal) => latency(nodes, signal))
     if (typeof lat === 'string') row.p50 = row.p99 = lat
     else [row.p50, row.p99] = [lat.p50.toFixed(1), lat.p99.toFixed(1)]
+    await duplicates(db.url, n)
     for (const node of nodes)
       if (node.process.exitCode !== null || node.process.signalCode !== null)
         notes.push(`${n} node(s): ${node.id} exited during the run:\n${node.output().slice(-1500)}`)
@@ -181,7 +201,10 @@ export async function nodesBench(): Promise<void> {
   } finally {
     await probe.end()
   }
-  const counts = (process.env.BENCH_NODES ?? '1,2,3').split(',').map(Number).filter((n) => n >= 1)
+  const counts = (process.env.BENCH_NODES ?? '1,2,3')
+    .split(',')
+    .map(Number)
+    .filter((n) => n >= 1)
   console.log(
     `multi-node bench (real server processes on one Postgres, ${shown}; noop tasks; deadline ${deadlineMs() / 1000} s per measurement)`,
   )
