@@ -1,10 +1,17 @@
 /**
  * `npm run bench`: prints figures, never fails. In-process engine throughput on noop tasks, against the CPU floor of a
  * plain Promise DAG runner, with peak RSS. Set BENCH_CONCURRENCY to change max_concurrency (default 10, the
- * workflow default). Then remote components (remote.ts), durable figures (durable.ts) and HTTP figures (http.ts).
+ * workflow default). Then remote components (remote.ts), durable figures (durable.ts), HTTP figures (http.ts) and
+ * multi-node figures (nodes.ts). Name scenarios to run only those: `npm run bench -- nodes` (engine, remote, durable,
+ * http, nodes).
  */
 import { performance } from 'node:perf_hooks'
 import { best, chain, elements, engineRun, fanOut, plainRun, type Shape } from './shapes.js'
+
+const SCENARIOS = ['engine', 'remote', 'durable', 'http', 'nodes']
+const selected = process.argv.slice(2)
+for (const name of selected) if (!SCENARIOS.includes(name)) console.log(`unknown scenario ${name} (known: ${SCENARIOS.join(', ')})`)
+const wants = (name: string) => selected.length === 0 || selected.includes(name)
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 10)
 let peakRss = process.memoryUsage().rss
@@ -22,34 +29,36 @@ const row = (label: string, n: number, engineMs: number, plainMs: number) =>
     `${label.padEnd(34)} engine ${rate(n, engineMs).toLocaleString('en').padStart(8)} tasks/s (${engineMs.toFixed(0)} ms)   plain ${rate(n, plainMs).toLocaleString('en').padStart(10)} tasks/s   engine/plain time ×${(engineMs / plainMs).toFixed(0)}`,
   )
 
-console.log(`Harmonia in-process bench (noop tasks, max_concurrency ${concurrency}, node ${process.version})`)
-const c10k = await best(2, () => engineRun(chain(10_000), concurrency))
-row('chain of 10,000', 10_000, c10k, await best(2, () => plain(chain(10_000), concurrency)))
-const f10k = await best(2, () => engineRun(fanOut(10_000), concurrency))
-row('fan-out of 10,000', 10_000, f10k, await best(2, () => plain(fanOut(10_000), concurrency)))
-const f1k = await best(3, () => engineRun(fanOut(1_000), concurrency))
-row('fan-out of 1,000', 1_000, f1k, await best(3, () => plain(fanOut(1_000), concurrency)))
-console.log(`fan-out time ratio 10k/1k: ${(f10k / f1k).toFixed(1)} (linear is 10)`)
-const wide = concurrency === 100 ? 10 : 100
-const w10k = await best(1, () => engineRun(fanOut(10_000), wide))
-console.log(`fan-out of 10,000 at max_concurrency ${wide}: ${rate(10_000, w10k).toLocaleString('en')} tasks/s`)
-console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`)
-// The same 10,000 calls as elements of one for_each task (API.md "Fan-out"), with the peak RSS of this run alone.
-peakRss = process.memoryUsage().rss
-const e10k = await best(2, () => engineRun(elements(10_000, concurrency), concurrency))
-console.log(
-  `${'for_each of 10,000 elements'.padEnd(34)} engine ${rate(10_000, e10k).toLocaleString('en').padStart(8)} elements/s (${e10k.toFixed(0)} ms)   peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
-)
+if (wants('engine')) {
+  console.log(`Harmonia in-process bench (noop tasks, max_concurrency ${concurrency}, node ${process.version})`)
+  const c10k = await best(2, () => engineRun(chain(10_000), concurrency))
+  row('chain of 10,000', 10_000, c10k, await best(2, () => plain(chain(10_000), concurrency)))
+  const f10k = await best(2, () => engineRun(fanOut(10_000), concurrency))
+  row('fan-out of 10,000', 10_000, f10k, await best(2, () => plain(fanOut(10_000), concurrency)))
+  const f1k = await best(3, () => engineRun(fanOut(1_000), concurrency))
+  row('fan-out of 1,000', 1_000, f1k, await best(3, () => plain(fanOut(1_000), concurrency)))
+  console.log(`fan-out time ratio 10k/1k: ${(f10k / f1k).toFixed(1)} (linear is 10)`)
+  const wide = concurrency === 100 ? 10 : 100
+  const w10k = await best(1, () => engineRun(fanOut(10_000), wide))
+  console.log(`fan-out of 10,000 at max_concurrency ${wide}: ${rate(10_000, w10k).toLocaleString('en')} tasks/s`)
+  console.log(`peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`)
+  // The same 10,000 calls as elements of one for_each task (API.md "Fan-out"), with the peak RSS of this run alone.
+  peakRss = process.memoryUsage().rss
+  const e10k = await best(2, () => engineRun(elements(10_000, concurrency), concurrency))
+  console.log(
+    `${'for_each of 10,000 elements'.padEnd(34)} engine ${rate(10_000, e10k).toLocaleString('en').padStart(8)} elements/s (${e10k.toFixed(0)} ms)   peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
+  )
+}
 clearInterval(sampler)
 
-console.log('')
-const { remoteBench } = await import('./remote.js')
-await remoteBench()
-
-console.log('')
-const { durableBench } = await import('./durable.js')
-await durableBench()
-
-console.log('')
-const { httpBench } = await import('./http.js')
-await httpBench()
+// Each scenario catches its own failures and prints them: a bench never fails the run.
+for (const [name, load] of [
+  ['remote', async () => (await import('./remote.js')).remoteBench()],
+  ['durable', async () => (await import('./durable.js')).durableBench()],
+  ['http', async () => (await import('./http.js')).httpBench()],
+  ['nodes', async () => (await import('./nodes.js')).nodesBench()],
+] as const) {
+  if (!wants(name)) continue
+  console.log('')
+  await load()
+}

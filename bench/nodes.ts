@@ -1,0 +1,227 @@
+/**
+ * Multi-node figures (API.md "Several nodes"; `npm run bench -- nodes` runs this alone): for N = 1, 2, 3 real server
+ * processes on one fresh Postgres database each (dropped after), with `harmonia.noop` tasks:
+ * (a) a 10,000-element for_each started on node 1: element completions/s, POST to the terminal status;
+ * (b) 1,000 executions of a 10-task chain POSTed 50 at a time, round-robin over the nodes: tasks/s, first POST to last
+ *     execution finished (polled on node 1's list, cheap);
+ * (c) start → result across nodes: POST a 1-task execution on node 1, wait for workflow_completed on an SSE stream
+ *     opened on node N; p50/p99 of 200 sequential samples (after 20 warm-ups);
+ * (d) server CPU µs per task for (a) and (b), user + system time summed over every node process.
+ * Each measurement has a deadline (BENCH_NODES_TIMEOUT seconds, default 90) and shows "timeout" past it; BENCH_NODES
+ * picks the node counts (default 1,2,3). The load generator (this process) shares the machine with the nodes and
+ * Postgres. Prints, never fails.
+ */
+import { performance } from 'node:perf_hooks'
+import postgres from 'postgres'
+import { createDatabase, cpuSeconds, startNode, stopNode, type Node } from './cluster.js'
+import { chain, elements } from './shapes.js'
+import { json, pause, terminalEvent, Timeout, withDeadline } from './wire.js'
+
+const ELEMENTS = 10_000
+const CHAINS = 1_000
+const CHAIN_LENGTH = 10
+const IN_FLIGHT = 50
+const SAMPLES = 200
+const WARM_UP = 20
+const deadlineMs = () => Number(process.env.BENCH_NODES_TIMEOUT ?? 90) * 1000
+
+type Row = { nodes: number; fan: string; chains: string; fanCpu: string; chainCpu: string; p50: string; p99: string; chainRate?: number }
+type ExecutionList = { items: { execution_id: string; status: string }[]; total: number }
+const notes: string[] = []
+const fmt = (n: number) => Math.round(n).toLocaleString('en')
+const perTask = (cpu: number, tasks: number) => (Number.isNaN(cpu) ? 'n/a' : fmt((cpu * 1e6) / tasks))
+
+/** The status an execution ended with: its terminal SSE event on `node`, or (should the stream miss it) a 1 s poll. */
+async function finished(node: string, workflowId: string, executionId: string, signal: AbortSignal): Promise<string> {
+  const poll = async () => {
+    for (;;) {
+      await pause(1000, signal)
+      const list = await json<ExecutionList>(`${node}/api/executions?workflow_id=${workflowId}&limit=1`, undefined, signal)
+      const status = list.items[0]?.status
+      if (status === 'completed' || status === 'failed' || status === 'canceled') return status
+    }
+  }
+  const stream = terminalEvent(node, executionId, signal).then((type) => type.replace('workflow_', ''))
+  return Promise.any([stream, poll()]).catch(() => {
+    throw signal.aborted ? new Timeout('aborted') : new Error('neither the stream nor the poll saw the execution end')
+  })
+}
+
+/** (a) + its CPU: one for_each of 10,000 noop elements on node 1. */
+async function fanOut(nodes: Node[], signal: AbortSignal): Promise<{ rate: number; cpu: number }> {
+  const first = nodes[0]!.url
+  const tasks = elements(ELEMENTS, 100)
+  const wf = await json(`${first}/api/workflows`, { name: 'bench-fan-out', tasks, max_concurrency: 100 }, signal)
+  const cpu0 = cpuSeconds(nodes)
+  const t0 = performance.now()
+  const ex = await json(`${first}/api/executions`, { workflow_id: wf.workflow_id }, signal)
+  const status = await finished(first, wf.workflow_id, ex.execution_id, signal)
+  const ms = performance.now() - t0
+  if (status !== 'completed') throw new Error(`the fan-out ended ${status}`)
+  return { rate: (ELEMENTS / ms) * 1000, cpu: cpuSeconds(nodes) - cpu0 }
+}
+
+/** (b) + its CPU: 1,000 chains of 10, POSTed round-robin over the nodes with 50 requests in flight. */
+async function chains(nodes: Node[], signal: AbortSignal): Promise<{ rate: number; cpu: number; failed: number }> {
+  const first = nodes[0]!.url
+  const wf = await json(`${first}/api/workflows`, { name: 'bench-chain', tasks: chain(CHAIN_LENGTH) }, signal)
+  const count = async (status: string) =>
+    (await json<ExecutionList>(`${first}/api/executions?workflow_id=${wf.workflow_id}&status=${status}&limit=1`, undefined, signal)).total
+  const cpu0 = cpuSeconds(nodes)
+  const t0 = performance.now()
+  let next = 0
+  let refused = 0
+  const worker = async () => {
+    while (next < CHAINS) {
+      const node = nodes[next++ % nodes.length]!.url // as a round-robin load balancer would
+      await json(`${node}/api/executions`, { workflow_id: wf.workflow_id }, signal).catch((error: unknown) => {
+        if (signal.aborted) throw error
+        refused++
+      })
+    }
+  }
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
+  if (refused > 0) notes.push(`${nodes.length} node(s), chains: ${refused} of ${CHAINS} POSTs refused`)
+  let failed = 0
+  for (let i = 0; ; i++) {
+    const completed = await count('completed')
+    if (i % 10 === 0 || completed + failed >= CHAINS - refused) failed = (await count('failed')) + (await count('canceled'))
+    if (completed + failed >= CHAINS - refused) {
+      const ms = performance.now() - t0
+      return { rate: ((completed * CHAIN_LENGTH) / ms) * 1000, cpu: cpuSeconds(nodes) - cpu0, failed }
+    }
+    await pause(100, signal)
+  }
+}
+
+/** (c): POST on node 1, terminal event on the last node's SSE stream; each sample gets 10 s at most. */
+async function latency(nodes: Node[], signal: AbortSignal): Promise<{ p50: number; p99: number }> {
+  const first = nodes[0]!.url
+  const last = nodes[nodes.length - 1]!.url
+  const tasks = [{ id: 'n', component: 'harmonia', action: 'noop' }]
+  const wf = await json(`${first}/api/workflows`, { name: 'bench-one', tasks }, signal)
+  const samples: number[] = []
+  for (let i = 0; i < WARM_UP + SAMPLES; i++) {
+    const t0 = performance.now()
+    const ex = await json(`${first}/api/executions`, { workflow_id: wf.workflow_id }, signal)
+    const type = await withDeadline(10_000, (own) => terminalEvent(last, ex.execution_id, AbortSignal.any([own, signal]))).catch(
+      (error: unknown) => {
+        throw error instanceof Timeout ? new Timeout(`sample ${i + 1} saw no terminal event on ${nodes.at(-1)!.id} within 10 s`) : error
+      },
+    )
+    if (type !== 'workflow_completed') throw new Error(`sample ${i + 1} ended ${type}`)
+    if (i >= WARM_UP) samples.push(performance.now() - t0)
+  }
+  samples.sort((a, b) => a - b)
+  const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!
+  return { p50: q(0.5), p99: q(0.99) }
+}
+
+/**
+ * The figures only count if every task and element completed once: a node that took over another's execution could
+ * run work twice. Counts (execution, task, element) with more than one task_completed event and notes them.
+ */
+async function duplicates(url: string, n: number): Promise<void> {
+  const sql = postgres(url, { max: 1, onnotice: () => {}, connect_timeout: 3 })
+  try {
+    const [row] = await sql`
+      select count(*)::int as keys, coalesce(sum(c - 1), 0)::int as extra from (
+        select count(*) as c from execution_events where type = 'task_completed'
+        group by execution_id, task_id, data->>'index' having count(*) > 1) d`
+    if (row && row.extra > 0) notes.push(`${n} node(s): ${row.extra} duplicate task_completed events (${row.keys} tasks/elements)`)
+  } catch (error) {
+    notes.push(`${n} node(s): duplicate check failed (${String(error)})`)
+  } finally {
+    await sql.end()
+  }
+}
+
+/** Runs one measurement under the deadline: its result, or "timeout"/"failed" with a note saying why. */
+async function attempt<T>(what: string, n: number, fn: (signal: AbortSignal) => Promise<T>): Promise<T | string> {
+  try {
+    return await withDeadline(deadlineMs(), fn)
+  } catch (error) {
+    const timedOut = error instanceof Timeout
+    notes.push(`${n} node(s), ${what}: ${timedOut ? 'timeout' : 'failed'} (${error instanceof Error ? error.message : String(error)})`)
+    return timedOut ? 'timeout' : 'failed'
+  }
+}
+
+async function run(server: string, n: number): Promise<Row> {
+  const row: Row = { nodes: n, fan: '-', chains: '-', fanCpu: '-', chainCpu: '-', p50: '-', p99: '-' }
+  const db = await createDatabase(server, `n${n}`)
+  const nodes: Node[] = []
+  try {
+    // One after the other: node 1 migrates the fresh database before the others open it.
+    for (let i = 1; i <= n; i++) nodes.push(await startNode(db.url, `bench-${i}`))
+    const fan = await attempt('fan-out', n, (signal) => fanOut(nodes, signal))
+    if (typeof fan === 'string') row.fan = row.fanCpu = fan
+    else [row.fan, row.fanCpu] = [fmt(fan.rate), perTask(fan.cpu, ELEMENTS)]
+    const ch = await attempt('chains', n, (signal) => chains(nodes, signal))
+    if (typeof ch === 'string') row.chains = row.chainCpu = ch
+    else {
+      ;[row.chains, row.chainCpu, row.chainRate] = [fmt(ch.rate), perTask(ch.cpu, CHAINS * CHAIN_LENGTH), ch.rate]
+      if (ch.failed > 0) row.chains += ` (${ch.failed} not completed)`
+    }
+    const lat = await attempt('latency', n, (signal) => latency(nodes, signal))
+    if (typeof lat === 'string') row.p50 = row.p99 = lat
+    else [row.p50, row.p99] = [lat.p50.toFixed(1), lat.p99.toFixed(1)]
+    await duplicates(db.url, n)
+    for (const node of nodes)
+      if (node.process.exitCode !== null || node.process.signalCode !== null)
+        notes.push(`${n} node(s): ${node.id} exited during the run:\n${node.output().slice(-1500)}`)
+  } catch (error) {
+    notes.push(`${n} node(s): ${error instanceof Error ? error.message : String(error)}`)
+  } finally {
+    await Promise.all(nodes.map((node) => stopNode(node)))
+    await db.drop()
+  }
+  return row
+}
+
+function table(rows: Row[]): void {
+  const head = ['nodes', 'fan-out tasks/s', 'chains tasks/s', 'CPU µs/task fan-out', 'CPU µs/task chains', 'p50 ms', 'p99 ms']
+  const cells = rows.map((r) => [String(r.nodes), r.fan, r.chains, r.fanCpu, r.chainCpu, r.p50, r.p99])
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
+  const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(' | ')
+  console.log(line(head))
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'))
+  for (const c of cells) console.log(line(c))
+}
+
+export async function nodesBench(): Promise<void> {
+  const server = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
+  const shown = server.replace(/:[^:@/]*@/, ':***@')
+  const probe = postgres(server, { max: 1, onnotice: () => {}, connect_timeout: 3 })
+  try {
+    await probe`select 1`
+  } catch (error) {
+    console.log(`multi-node bench skipped: Postgres unreachable at ${shown} (${String(error)})`)
+    return
+  } finally {
+    await probe.end()
+  }
+  const counts = (process.env.BENCH_NODES ?? '1,2,3')
+    .split(',')
+    .map(Number)
+    .filter((n) => n >= 1)
+  console.log(
+    `multi-node bench (real server processes on one Postgres, ${shown}; noop tasks; deadline ${deadlineMs() / 1000} s per measurement)`,
+  )
+  const rows: Row[] = []
+  for (const n of counts) {
+    const t0 = performance.now()
+    rows.push(
+      await run(server, n).catch((error: unknown) => {
+        notes.push(`${n} node(s): ${String(error)}`)
+        return { nodes: n, fan: 'failed', chains: 'failed', fanCpu: '-', chainCpu: '-', p50: '-', p99: '-' }
+      }),
+    )
+    console.log(`  ${n} node(s) done in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+  }
+  table(rows)
+  const one = rows.find((r) => r.nodes === 1)?.chainRate
+  const two = rows.find((r) => r.nodes === 2)?.chainRate
+  console.log(`chains tasks/s, 2 nodes / 1 node: ${one && two ? `×${(two / one).toFixed(2)}` : 'n/a'}`)
+  for (const note of notes.splice(0)) console.log(`note: ${note}`)
+}
