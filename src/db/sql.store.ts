@@ -41,7 +41,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
     audit: auditQueries(db),
     schedules: scheduleQueries(db),
     subscriptions: subscriptionQueries(db),
-    ...(database.listen ? { cluster: clusterStore(database, database.listen) } : {}),
+    ...(database.kind === 'postgres' ? { cluster: clusterStore(database) } : {}),
     async commit(batch) {
       if (!isEmpty(batch)) await commitStatement(db, batch)
     },
@@ -50,7 +50,7 @@ export function createSqlStore(database: DatabaseHandle): Store {
 }
 
 /** Postgres: what several nodes sharing the database need (leases, claims, commands, the event feed, NOTIFY). */
-function clusterStore(database: DatabaseHandle, listen: NonNullable<DatabaseHandle['listen']>): ClusterStore {
+function clusterStore(database: DatabaseHandle): ClusterStore {
   const { db } = database
   return {
     ...leaseQueries(db),
@@ -59,7 +59,10 @@ function clusterStore(database: DatabaseHandle, listen: NonNullable<DatabaseHand
     async notify(channel, payload) {
       await db.execute(sql`SELECT pg_notify(${channel}, ${payload})`)
     },
-    listen,
+    listen: (channel, onNotify, onListen) => {
+      if (!database.listen) throw new Error('this database cannot LISTEN')
+      return database.listen(channel, onNotify, onListen)
+    },
   }
 }
 

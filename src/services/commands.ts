@@ -13,6 +13,7 @@ export const ANSWERS_CHANNEL = 'harmonia_answers'
 type Answer = { ok: true; value: unknown } | { ok: false; error: { code: HarmoniaError['code']; message: string; errors?: FieldError[] } }
 
 /** What the owner runs for a command: the same function the node that holds the execution runs for a local request. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- each op's handler declares its own args
 export type CommandHandler = (executionId: string, args: any) => Promise<unknown>
 
 /**
