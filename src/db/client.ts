@@ -39,7 +39,7 @@ export type DatabaseHandle = {
    * LISTEN on the driver's dedicated connection (Postgres only): `onListen` runs at each (re)connect. Resolves with the
    * function that stops listening.
    */
-  listen?(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>
+  listen?: (channel: string, onNotify: (payload: string) => void, onListen?: () => void) => Promise<() => Promise<void>>
 }
 
 export type OpenDatabaseOptions = {
@@ -86,8 +86,8 @@ async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<
     close: once(() => client.end({ timeout: 5 })),
     // postgres.js keeps one connection of its own for every LISTEN of this pool and listens again after a reconnect.
     async listen(channel, onNotify, onListen) {
-      const { unlisten } = await client.listen(channel, onNotify, onListen)
-      return unlisten
+      const listening = await client.listen(channel, onNotify, onListen)
+      return () => listening.unlisten()
     },
   }
   try {

@@ -8,7 +8,7 @@ import { appendFileSync } from 'node:fs'
 import { setTimeout as delay } from 'node:timers/promises'
 import type { HandlerContext } from '../../src/index.js'
 import { startServer } from '../../src/http/server.js'
-import { createLogger } from '../../src/logger.js'
+import { createLogger, type LogLevel } from '../../src/logger.js'
 
 const node = process.env.HARMONIA_NODE_ID ?? 'node'
 const log = process.env.CALL_LOG!
@@ -17,7 +17,7 @@ const note = (ctx: HandlerContext) =>
 const value = (input: { deps?: number[] }) => ({ value: 1 + (input.deps ?? []).reduce((a, b) => a + b, 0) })
 
 const server = await startServer({
-  logger: createLogger({ level: process.env.HARMONIA_LOG_LEVEL ?? 'warn' }),
+  logger: createLogger({ level: (process.env.HARMONIA_LOG_LEVEL ?? 'warn') as LogLevel }),
   graceMs: Number(process.env.HARMONIA_GRACE_MS ?? 10_000),
   harmoniaOptions: {
     components: {

@@ -60,7 +60,6 @@ export async function createCluster(env: Record<string, string> = {}): Promise<T
         })
     },
     async dispose() {
-      await Promise.all(nodes.map((n) => (n.child.process.signalCode === 'SIGSTOP' ? undefined : stop(n.child))))
       for (const n of nodes) {
         try {
           process.kill(n.pid, 'SIGCONT')
