@@ -40,6 +40,12 @@ const server = await startServer({
           await ctx.sleep(input.ms)
           return value(input)
         },
+        /** Its input as output, after `ms` of real time (what the task saw: resolved expressions, state). */
+        echo: async (input: { ms?: number } & Record<string, unknown>, ctx) => {
+          note(ctx)
+          if (input.ms) await delay(input.ms, undefined, { signal: ctx.signal })
+          return input
+        },
         /** A fan-out element: its item doubled. */
         double: (input: { item: number }, ctx) => {
           note(ctx)
