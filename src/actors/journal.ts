@@ -1,4 +1,3 @@
-import { StaleWriteError } from '../errors.js'
 import type { CommitBatch, ExecutionPatch, ItemRow, NewExecution, Store, TaskAwaiting, TaskRow, TimerRow } from '../db/store.js'
 import type { Logger } from '../logger.js'
 import type { Emitted, RowFact } from '../machines/events.js'
@@ -10,7 +9,7 @@ import { createListeners } from './listeners.js'
 import { consume, markWaited, receive } from './signals.js'
 import { applyFact } from './projection.js'
 import { retryKey, TIMEOUT_KEY, timerTask } from './timer-keys.js'
-import { EVENTS_CHANNEL, hintPayload, withoutExecutions } from './commit-hints.js'
+import { createCommitter } from './committer.js'
 
 /**
  * Persist, then publish (DESIGN.md "Durability").
@@ -130,45 +129,11 @@ export function createJournal(deps: {
     return out
   }
 
-  async function commitWithRetry(batch: CommitBatch): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await deps.store.commit(batch)
-        return
-      } catch (error) {
-        if (error instanceof StaleWriteError || attempt >= 5) throw error
-        deps.logger.warn('commit failed; retrying', { attempt, error: String(error) })
-        await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** attempt))
-      }
-    }
-  }
-
-  /**
-   * Commits the batch; an execution whose epoch moved on (another node claimed it) is taken out and the rest is
-   * written, so one lost execution does not stop the others of its tick. Returns the batch as committed.
-   */
-  async function commitFenced(batch: CommitBatch, stale: Set<string>): Promise<CommitBatch> {
-    for (;;) {
-      if (isEmpty(batch)) return batch
-      const payload = deps.hints ? hintPayload(batch.events, (id) => views.get(id)?.execution.workflow_id) : undefined
-      const sent = payload === undefined ? batch : { ...batch, notify: { channel: EVENTS_CHANNEL, payload } }
-      try {
-        await commitWithRetry(sent)
-        return batch
-      } catch (error) {
-        if (!(error instanceof StaleWriteError) || stale.has(error.executionId)) throw error
-        stale.add(error.executionId)
-        deps.logger.warn('stale write refused: another node owns the execution now; it stops here', {
-          execution_id: error.executionId,
-        })
-        batch = withoutExecutions(batch, stale)
-      }
-    }
-  }
-
-  const isEmpty = (batch: CommitBatch) =>
-    batch.creates.length + batch.executions.length + batch.tasks.length + batch.events.length === 0 &&
-    batch.timersSet.length + batch.timersCleared.length + batch.states.length + (batch.items?.length ?? 0) === 0
+  const committer = createCommitter({
+    store: deps.store,
+    logger: deps.logger,
+    workflowOf: deps.hints ? (id) => views.get(id)?.execution.workflow_id : undefined,
+  })
 
   async function drain(): Promise<void> {
     while (pending.creates.length > 0 || pending.views.size > 0 || pending.waiters.length > 0 || pending.states.length > 0) {
@@ -178,7 +143,7 @@ export function createJournal(deps: {
       let failure: Error | null = null
       const stale = new Set<string>()
       try {
-        batch = await commitFenced(batch, stale)
+        batch = await committer.commit(batch, stale)
         for (const view of taken.views) if (stale.has(view.execution.execution_id)) view.onStale()
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error))

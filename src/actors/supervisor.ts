@@ -20,7 +20,7 @@ import type { Semaphore } from './semaphore.js'
 import { createSlicer } from './slices.js'
 import { createCallbacks, type CallbackOutcome } from './callbacks.js'
 import { createSignalWaiters } from './signal-waiters.js'
-import { createTaskLogic } from './task-runner.js'
+import { wireTaskLogic } from './task-wiring.js'
 import { createTaskHost } from './task-host.js'
 import { createGates } from './gates.js'
 import { TIMEOUT_KEY } from './timer-keys.js'
@@ -65,39 +65,7 @@ export function createSupervisor(deps: SupervisorDeps) {
   const callbacks = createCallbacks()
   const signals = createSignalWaiters(journal)
   const gates = createGates()
-  const taskLogic = createTaskLogic({
-    callbacks,
-    signals,
-    fanOut: {
-      random: deps.random,
-      items: {
-        load: (executionId, taskId) => deps.store.taskItems.list(executionId, taskId),
-        record: (executionId, taskId, change) => journal.recordItem(executionId, taskId, change),
-        open: (executionId, taskId, signal) => gates.open(executionId, taskId, signal),
-      },
-    },
-    awaiting: {
-      remember: async (executionId, taskId, attempt, deadline) => {
-        journal.recordAwaiting(executionId, taskId, { attempt, deadline })
-        await journal.flushed()
-      },
-    },
-    registry: deps.registry,
-    semaphore: deps.semaphore,
-    logger: deps.logger,
-    clock,
-    now: deps.now,
-    timers: {
-      dueAt: (executionId, key) => live.get(executionId)?.timers.get(key),
-      remember: async (executionId, key, dueAt) => {
-        const entry = live.get(executionId)
-        if (!entry) return
-        entry.timers.set(key, dueAt)
-        journal.setTaskTimer(executionId, key, dueAt)
-        await journal.flushed()
-      },
-    },
-  })
+  const taskLogic = wireTaskLogic({ ...deps, live, callbacks, signals, gates })
 
   const { hostTask, command: commandTask } = createTaskHost({
     taskLogic,
