@@ -210,6 +210,8 @@ function assemble(options: HarmoniaOptions, store: Store) {
         notifications: options.notifications ?? process.env.HARMONIA_NOTIFICATIONS !== 'off',
       },
     )
+  // Another node deleted finished executions: what this node remembers of them goes too.
+  cluster?.onChange('purged', () => finished.clear())
   const ctx: ServiceContext = {
     store,
     supervisor,

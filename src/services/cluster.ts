@@ -6,6 +6,9 @@ import { createCommands, type CommandHandler } from './commands.js'
 import { createEventFeed } from './event-feed.js'
 import { createOwnership } from './ownership.js'
 
+/** Changes other nodes may keep in memory: `<node> <kind> <id>`. */
+const CHANGES_CHANNEL = 'harmonia_changes'
+
 export type ClusterOptions = {
   nodeId: string
   version: string
@@ -30,6 +33,14 @@ export function createCluster(
   const commands = createCommands({ cluster, supervisor, ownership, logger, nodeId: options.nodeId }, { leaseSeconds, notifications })
   const feed = createEventFeed({ cluster, supervisor, journal, logger }, { notifications })
   let started = false
+  const changeListeners = new Map<string, Array<(id: string) => void>>()
+  let unlistenChanges: (() => Promise<void>) | undefined
+
+  function onChangeNotice(payload: string): void {
+    const [from, kind, id = ''] = payload.split(' ')
+    if (from === options.nodeId || kind === undefined) return
+    for (const listener of changeListeners.get(kind) ?? []) listener(id)
+  }
 
   return {
     /** Runs `op` where the execution is held (here, or through its owner); answers as the owner did. */
@@ -39,11 +50,23 @@ export function createCluster(
     hasRoom: ownership.hasRoom,
     /** Tells the other nodes that an execution waits to be claimed. */
     announce: () => ownership.announce(),
+    /**
+     * Tells the other nodes that something they may keep in memory changed (`workflow` <id>: a version or a delete;
+     * `purged`: finished executions deleted). A hint: a node that misses it reads again within a second or so.
+     */
+    broadcast(kind: string, id: string): void {
+      cluster.notify(CHANGES_CHANNEL, `${options.nodeId} ${kind} ${id}`).catch(() => {})
+    },
+    /** Calls `listener` with the id of each change of `kind` another node broadcasts. */
+    onChange(kind: string, listener: (id: string) => void): void {
+      changeListeners.set(kind, [...(changeListeners.get(kind) ?? []), listener])
+    },
     /** The workflow of an execution another node runs, when the feed has seen it. */
     workflowOf: feed.workflowOf,
     /** Starts serving commands and the feed; with `claim`, takes this node's share of the work (returns how many). */
     async start(claim: boolean): Promise<number> {
       started = true
+      if (notifications) unlistenChanges = await cluster.listen(CHANGES_CHANNEL, onChangeNotice)
       await commands.start()
       await feed.start()
       const claimed = await ownership.start(claim)
@@ -57,6 +80,7 @@ export function createCluster(
     /** After the supervisor stopped: releases the leases, stops listening. */
     async stop(): Promise<void> {
       if (!started) return
+      await unlistenChanges?.().catch(() => {})
       await feed.stop()
       await commands.stop()
       await ownership.stop()

@@ -11,6 +11,7 @@ export function createRetention(ctx: ServiceContext, finished: FinishedCache) {
   async function purge(seconds: number): Promise<number> {
     const removed = await ctx.store.executions.deleteEndedBefore(iso(ctx.now() - seconds * 1000))
     finished.clear()
+    if (removed > 0) ctx.cluster?.broadcast('purged', '')
     if (removed > 0) ctx.logger.info('retention: deleted finished executions', { count: removed })
     return removed
   }

@@ -35,16 +35,22 @@ function toWorkflow(record: WorkflowRecord): Workflow {
 
 /**
  * Workflow versions never change once written, so they are kept (the most recent 500); which version is the latest
- * is kept too and updated by this process's own writes. Single node: another node's update is not seen here until a
- * restart (the multi-node issue invalidates it through LISTEN/NOTIFY). Starting an execution needs no workflow read.
+ * is kept too and updated by this process's own writes. With several nodes another node may write a new version: its
+ * notification drops the entry at once, and without notifications an entry older than `latestTtlMs` is read again,
+ * so a node is never more than that behind. Starting an execution needs no workflow read.
  */
-function createVersionCache(store: Store) {
+function createVersionCache(store: Store, latestTtlMs = Infinity) {
   const versions = new Map<string, WorkflowRecord>()
-  const latest = new Map<string, number>()
+  const latest = new Map<string, { version: number; at: number }>()
   const remember = (record: WorkflowRecord, isLatest: boolean) => {
     versions.set(`${record.workflowId}:${record.version}`, record)
     if (versions.size > 500) versions.delete(versions.keys().next().value!)
-    if (isLatest) latest.set(record.workflowId, record.version)
+    if (isLatest) latest.set(record.workflowId, { version: record.version, at: Date.now() })
+    if (latest.size > 10_000) latest.delete(latest.keys().next().value!)
+  }
+  const latestOf = (workflowId: string): number | undefined => {
+    const entry = latest.get(workflowId)
+    return entry && Date.now() - entry.at <= latestTtlMs ? entry.version : undefined
   }
   return {
     remember,
@@ -59,7 +65,7 @@ function createVersionCache(store: Store) {
       if (version !== undefined && !(Number.isInteger(version) && version >= 1 && version <= MAX_INT4)) {
         throw new NotFoundError(`workflow version ${version} of`, workflowId)
       }
-      const wanted = version ?? latest.get(workflowId)
+      const wanted = version ?? latestOf(workflowId)
       const cached = wanted === undefined ? undefined : versions.get(`${workflowId}:${wanted}`)
       if (cached) return cached
       const record = version === undefined ? await store.workflows.latest(workflowId) : await store.workflows.version(workflowId, version)
@@ -72,16 +78,28 @@ function createVersionCache(store: Store) {
 
 /** Workflows: create, read, list, new versions, delete (API.md "Workflows"). `parse` validates a body. */
 export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown) => Promise<WorkflowDefinition>) {
-  const cache = createVersionCache(ctx.store)
+  const cache = createVersionCache(ctx.store, ctx.cluster ? 1000 : Infinity)
   const listeners: WorkflowChangeListener[] = []
   const changed = async (workflowId: string, latest: WorkflowRecord | null) => {
     for (const listener of listeners) await listener(workflowId, latest)
   }
+  // Another node wrote a version or deleted the workflow: read it again, and tell the listeners (the scheduler).
+  ctx.cluster?.onChange('workflow', (workflowId) => {
+    cache.forget(workflowId)
+    cache
+      .get(workflowId)
+      .then(
+        (record) => changed(workflowId, record),
+        (error: unknown) => (error instanceof NotFoundError ? changed(workflowId, null) : undefined),
+      )
+      .catch((error: unknown) => ctx.logger.warn('following another node’s workflow change failed', { error: String(error) }))
+  })
 
   async function insert(record: WorkflowRecord): Promise<Workflow> {
     await ctx.store.workflows.insert(record)
     cache.remember(record, true)
     await changed(record.workflowId, record)
+    ctx.cluster?.broadcast('workflow', record.workflowId)
     return toWorkflow(record)
   }
 
@@ -136,6 +154,7 @@ export function createWorkflowService(ctx: ServiceContext, parse: (body: unknown
         await ctx.store.workflows.delete(workflowId)
         cache.forget(workflowId)
         await changed(workflowId, null)
+        ctx.cluster?.broadcast('workflow', workflowId)
       },
     },
   }

@@ -128,4 +128,15 @@ describe.skipIf(postgresDriver.skip).each(['on', 'off'])('cross-node commands an
     expect(mine.map((e) => e.seq)).toEqual(mine.map((_, i) => i + 1))
     expect(mine).toEqual(await events(c, id))
   }, 180_000)
+
+  it('a new version written on A is what B starts next (B’s cache of latest versions follows, within a second)', async () => {
+    const workflow = await createWorkflow(a.url, chain(`versions-${notifications}`, 1, 1))
+    // B reads (and keeps) version 1.
+    expect((await request(`${b.url}/api/workflows/${workflow}`)).body.version).toBe(1)
+    const updated = await request(`${a.url}/api/workflows/${workflow}`, { method: 'PUT', body: chain(`versions-${notifications}`, 2, 1) })
+    expect(updated.body.version).toBe(2)
+    await eventually(async () => (await request(`${b.url}/api/workflows/${workflow}`)).body.version === 2, 'B sees version 2', 10_000)
+    const id = await startExecution(b.url, workflow)
+    expect((await request(`${b.url}/api/executions/${id}`)).body.workflow_version).toBe(2)
+  }, 60_000)
 })
