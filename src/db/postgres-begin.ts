@@ -45,6 +45,6 @@ export function guardBegin<T extends Sql>(client: T): T {
     gaveUp.catch(() => {})
     return Promise.race([transaction, gaveUp])
   }
-  client.begin = guarded as unknown as Begin
+  client.begin = guarded as Begin
   return client
 }

@@ -49,7 +49,7 @@ describe('isUnreachable', () => {
   })
 
   it("recognises postgres.js's own errors for a host that does not resolve and a socket that is not there", async () => {
-    const tryConnect = async (url: string, options: postgres.Options<{}> = {}) => {
+    const tryConnect = async (url: string, options: { path?: string } = {}) => {
       const sql = postgres(url, { max: 1, connect_timeout: 10, ...options })
       try {
         return await sql`select 1`.then(

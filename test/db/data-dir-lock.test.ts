@@ -53,13 +53,12 @@ describe('lockDataDir', () => {
     const holder = startNode(['-e', 'setInterval(() => {}, 1000)'], cleanEnv({}))
     const pid = holder.process.pid!
     writeFileSync(join(folder, LOCK_FILE), `${pid}\n`)
-    const error = (() => {
-      try {
-        lockDataDir(folder)
-      } catch (e) {
-        return e
-      }
-    })()
+    let error: unknown
+    try {
+      lockDataDir(folder).release()
+    } catch (e) {
+      error = e
+    }
     expect(error).toBeInstanceOf(DataDirLockedError)
     expect(error).toMatchObject({ dir: folder, pid })
     expect((error as Error).message).toContain(folder)
