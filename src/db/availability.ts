@@ -7,14 +7,24 @@ import type { ClusterStore, Store } from './store.js'
  * UnavailableError; every other error passes unchanged (StaleWriteError stays StaleWriteError).
  */
 
-/** Socket errors (node:net) and postgres.js's own connection errors. */
+/**
+ * Socket and name-resolution errors (node:net, node:dns) and postgres.js's own connection errors. A stopped Postgres
+ * container loses its DNS name (ENOTFOUND, EAI_AGAIN: the operator's 500 on `docker stop`), a stopped server on a unix
+ * socket loses its socket file (ENOENT, recognised by its `connect` syscall below).
+ */
 const UNREACHABLE_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'ETIMEDOUT',
   'EPIPE',
   'EHOSTUNREACH',
+  'EHOSTDOWN',
   'ENETUNREACH',
+  'ENETDOWN',
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
   'CONNECTION_CLOSED',
   'CONNECTION_ENDED',
   'CONNECTION_DESTROYED',
@@ -23,6 +33,9 @@ const UNREACHABLE_CODES = new Set([
 
 /** SQLSTATEs: class 08 (connection exception), and the server shutting down or starting up (57P01–57P03). */
 const UNREACHABLE_SQLSTATE = /^(08[0-9A-Z]{3}|57P0[123])$/
+
+/** Any failure to open a connection or resolve its host is "cannot reach", whatever its errno. */
+const CONNECTING_SYSCALLS = new Set(['connect', 'getaddrinfo'])
 
 /** Whether `error`, or an error it wraps (drizzle puts the driver's in `cause`), means the database cannot be reached. */
 export function isUnreachable(error: unknown): boolean {
@@ -34,6 +47,8 @@ export function isUnreachable(error: unknown): boolean {
     seen.add(e)
     const code = (e as { code?: unknown }).code
     if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNREACHABLE_SQLSTATE.test(code))) return true
+    const syscall = (e as { syscall?: unknown }).syscall
+    if (typeof syscall === 'string' && CONNECTING_SYSCALLS.has(syscall)) return true
     queue.push((e as { cause?: unknown }).cause)
     // Connecting to a name with several addresses fails with an AggregateError of one error per address.
     if (e instanceof AggregateError) queue.push(...(e.errors as unknown[]))

@@ -8,6 +8,8 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator'
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
+import { lockDataDir } from './data-dir-lock.js'
+import { guardBegin } from './postgres-begin.js'
 import * as schema from './schema/index.js'
 
 /**
@@ -64,7 +66,7 @@ const MIGRATION_LOCK_KEY = 0x4861726d // "Harm"
  * - `postgres://…` or `postgresql://…`: a postgres.js pool;
  * - `memory://`: an in-memory PGlite (gone on close);
  * - anything else: a PGlite data folder at that path, created if missing; undefined means
- *   `HARMONIA_DATA_DIR`, else `./.harmonia`.
+ *   `HARMONIA_DATA_DIR`, else `./.harmonia`; one process at a time (data-dir-lock.ts: DataDirLockedError).
  * Then applies the committed migrations (idempotent).
  */
 export async function openDatabase(url?: string, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
@@ -72,11 +74,33 @@ export async function openDatabase(url?: string, options: OpenDatabaseOptions = 
   if (/^postgres(ql)?:\/\//i.test(target)) return openPostgres(target, options)
   if (target === 'memory://') return usePglite(await PGlite.create(), 'memory://', options)
   mkdirSync(target, { recursive: true })
-  return usePglite(await PGlite.create(target), target, options)
+  // Single-node: a second process on this folder is refused here, before PGlite touches its files.
+  const lock = lockDataDir(target)
+  try {
+    const handle = await usePglite(await PGlite.create(target), target, options)
+    return { ...handle, close: once(() => handle.close().finally(() => lock.release())) }
+  } catch (error) {
+    lock.release()
+    throw error
+  }
+}
+
+/**
+ * postgres.js's connection settings for an outage (API.md: 503 at once while the database is down, and back as soon
+ * as it answers). Its defaults wait too long for both: a reconnect after a failed one is delayed by a backoff that
+ * grows to 10–20 s (shared by the pool, so a few seconds of outage get every request a 20 s wait before its 503, and
+ * the first query after the database is back as long), and a connect to a host that does not answer waits 30 s.
+ */
+const OUTAGE_SETTINGS = {
+  /** Seconds before reconnecting after the `retries`-th failure in a row: 0.1, 0.2, 0.4, then 0.5 at most. */
+  backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 0.5),
+  /** Seconds: a connect that gets no answer (a host gone from the network) fails as unavailable after this. */
+  connect_timeout: 10,
 }
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
-  const client = postgres(url, { max: options.max ?? 10, onnotice: () => {} })
+  // guardBegin: a transaction open when Postgres stops must not take the process down (postgres-begin.ts).
+  const client = guardBegin(postgres(url, { max: options.max ?? 10, onnotice: () => {}, ...OUTAGE_SETTINGS }))
   const driverDb = drizzlePostgres({ client, schema })
   const db: Database = driverDb
   const handle: DatabaseHandle = {

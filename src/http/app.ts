@@ -8,7 +8,8 @@ import { parseTokens } from './roles.js'
 import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js'
 import { openApiDocument, docsPage } from './openapi.js'
 import { routeNotFound } from './not-found.js'
-import { problemResponse } from './problem.js'
+import { problemResponse, toProblem } from './problem.js'
+import { UnavailableError } from '../errors.js'
 import type { RouteDeps } from './routes/common.js'
 import { auditRoutes } from './routes/audit.routes.js'
 import { callbackRoutes } from './routes/callbacks.routes.js'
@@ -46,6 +47,9 @@ export type AppOptions = {
   keepAliveMs?: number
 }
 
+/** Seconds a client should wait before retrying a 503 (the database is unreachable; the pool reconnects on its own). */
+const RETRY_AFTER = '5'
+
 /** The Hono app: REST under /api and /api/v1, SSE, WebSocket, health, OpenAPI and docs (API.md). */
 export function createApp(options: AppOptions) {
   const { harmonia } = options
@@ -75,7 +79,7 @@ export function createApp(options: AppOptions) {
     else if (response.status >= 500)
       options.logger?.error('request failed', { method: c.req.method, path: c.req.path, error: String(error) })
     if (response.status === 401) response.headers.set('WWW-Authenticate', 'Bearer realm="harmonia"')
-    if (response.status === 503) response.headers.set('Retry-After', '5')
+    if (response.status === 503) response.headers.set('Retry-After', RETRY_AFTER)
     return response
   })
   app.notFound(routeNotFound(app))
@@ -98,7 +102,11 @@ export function createApp(options: AppOptions) {
   })
   app.get('/ready', async (c) => {
     const ok = options.ready ? await options.ready().catch(() => false) : true
-    return c.json({ ready: ok, component: 'harmonia', database: harmonia.storeKind }, ok ? 200 : 503)
+    const status = { ready: ok, component: 'harmonia', database: harmonia.storeKind }
+    if (ok) return c.json(status)
+    // Not ready answers like every other 503 (problem+json, Retry-After), with the readiness fields as extensions.
+    const problem = toProblem(new UnavailableError('the database cannot be reached'))
+    return c.body(JSON.stringify({ ...problem, ...status }), 503, { 'content-type': 'application/problem+json', 'Retry-After': RETRY_AFTER })
   })
   app.route('/api', api)
   app.route('/api/v1', api)

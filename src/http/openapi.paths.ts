@@ -349,7 +349,10 @@ export function documentPaths(): Record<string, Record<string, unknown>> {
     '/ready': get(
       'health',
       'Readiness',
-      { 200: { description: 'Ready', content: json({ type: 'object' }) }, 503: { description: 'Not ready' } },
+      {
+        200: { description: 'Ready', content: json({ type: 'object' }) },
+        503: problem('Not ready: the database cannot be reached (with `ready: false`, and Retry-After)'),
+      },
       open,
     ),
     '/openapi.json': get('docs', 'This OpenAPI 3.1 document', {

@@ -1,3 +1,4 @@
+import postgres from 'postgres'
 import { describe, expect, it } from 'vitest'
 import { isUnreachable, withAvailability } from '../../src/db/availability.js'
 import { createMemoryStore } from '../../src/db/memory.store.js'
@@ -20,6 +21,10 @@ describe('isUnreachable', () => {
     'CONNECTION_ENDED',
     'CONNECTION_DESTROYED',
     'CONNECT_TIMEOUT',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'ECONNABORTED',
+    'ENETDOWN',
     '08006',
     '08001',
     '08P01',
@@ -34,6 +39,34 @@ describe('isUnreachable', () => {
   it.each(['23505', '22012', '40001', '57014', '42P01', 'stale_write', 'ENOENT'])('%s is not', (code) => {
     expect(isUnreachable(coded(code))).toBe(false)
     expect(isUnreachable(wrapped(coded(code)))).toBe(false)
+  })
+
+  it('counts any error of connecting or resolving the host (a unix socket file gone: ENOENT on connect)', () => {
+    const onConnect = Object.assign(coded('ENOENT', 'connect ENOENT /run/postgresql/.s.PGSQL.5432'), { syscall: 'connect' })
+    expect(isUnreachable(onConnect)).toBe(true)
+    expect(isUnreachable(wrapped(onConnect))).toBe(true)
+    expect(isUnreachable(Object.assign(coded('ENOENT'), { syscall: 'open' }))).toBe(false)
+  })
+
+  it("recognises postgres.js's own errors for a host that does not resolve and a socket that is not there", async () => {
+    const tryConnect = async (url: string, options: { path?: string } = {}) => {
+      const sql = postgres(url, { max: 1, connect_timeout: 10, ...options })
+      try {
+        return await sql`select 1`.then(
+          () => undefined,
+          (error: unknown) => error,
+        )
+      } finally {
+        await sql.end({ timeout: 1 })
+      }
+    }
+    // A name that never resolves (RFC 6761 reserves .invalid): a stopped container's service name looks like this.
+    const unresolved = await tryConnect('postgres://postgres@harmonia-no-such-host.invalid:5432/postgres')
+    expect(unresolved).toMatchObject({ code: 'ENOTFOUND' })
+    expect(isUnreachable(unresolved)).toBe(true)
+    const noSocket = await tryConnect('postgres://postgres@localhost/postgres', { path: '/nonexistent-harmonia/.s.PGSQL.5432' })
+    expect(noSocket).toMatchObject({ code: 'ENOENT', syscall: 'connect' })
+    expect(isUnreachable(noSocket)).toBe(true)
   })
 
   it('looks into the errors of an AggregateError (one per address tried), and survives a cycle', () => {
