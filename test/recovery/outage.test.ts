@@ -10,7 +10,7 @@ import { startPrivatePostgres, type PrivatePostgres } from '../support/private-p
  * - While it is down, the requests that need it answer 503 problem+json with Retry-After, /ready too; never 500, and
  *   the process stays up.
  * - Once it is back, every execution completes without a restart of Harmonia, each task completed exactly once.
- *   This needs the node to re-claim its executions from the store as soon as the database answers again (issue 12).
+ *   The node re-claims its executions from the store as soon as the database answers again (services/ownership.ts).
  */
 
 const EXECUTIONS = 20
@@ -132,8 +132,7 @@ describe('a Postgres outage under a running server', () => {
     expect(server.output().split('\n').filter((line) => line.includes('request failed'))).toEqual([])
   }, 180_000)
 
-  // Waits for issue 12's re-claim: today the executions the outage interrupted stay `running` until a restart.
-  it('[issue 12: re-claim after an outage] completes every execution without a restart, each task completed exactly once', async () => {
+  it('after the outage the node re-claims its executions and completes every execution without a restart, each task completed exactly once', async () => {
     const statuses = async () => Promise.all(ids.map(async (id) => (await request(`${base}/api/executions/${id}`)).body?.status))
     try {
       await until(async () => (await statuses()).every((s) => s === 'completed'), 'every execution completed', 120_000)
