@@ -230,7 +230,8 @@ function assemble(options: HarmoniaOptions, store: Store) {
     clock,
     now,
     logger,
-    subscribeAll: supervisor.subscribeAll,
+    // Each node delivers the webhooks of the executions it runs.
+    subscribeAll: supervisor.subscribeLocal,
     workflowOf: supervisor.workflowOf,
     allow,
   })

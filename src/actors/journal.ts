@@ -378,11 +378,18 @@ export function createJournal(deps: {
     /** The state a live execution saved last in this process, if any. */
     savedState: (executionId: string): StateRecord | undefined => views.get(executionId)?.state ?? undefined,
     /** Hands events committed by another node to this node's listeners (in order, each once: listeners.ts). */
-    publishRemote: (events: readonly ExecutionEvent[]) => listeners.publish(events),
+    publishRemote: (events: readonly ExecutionEvent[]) => listeners.publish(events, true),
     /** Where listeners stand (services/event-feed.ts): what they have, whom they want. */
-    listeners: { position: listeners.position, wanted: listeners.wanted, watched: listeners.watched, all: () => listeners.listeningAll },
+    listeners: {
+      position: listeners.position,
+      wanted: listeners.wanted,
+      watched: listeners.watched,
+      all: () => listeners.listeningAll,
+      onInterest: listeners.onInterest,
+    },
     listen: listeners.listen,
     listenAll: listeners.listenAll,
+    listenLocal: listeners.listenLocal,
     subscribe: listeners.subscribe,
   }
 }

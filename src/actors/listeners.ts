@@ -22,29 +22,36 @@ const TERMINAL = new Set(['workflow_completed', 'workflow_failed', 'workflow_can
 export function createListeners(deps: { events: Store['events']; logger: Logger }) {
   const byExecution = new Map<string, Set<EventListener>>()
   const everyExecution = new Set<EventListener>()
+  /** Listeners of this node's own commits only (the webhook worker: each node delivers what it runs). */
+  const localOnly = new Set<EventListener>()
   const tracks = new Map<string, Track>()
   const ended = new Map<string, number>()
+  /** Told when someone starts listening (the event feed looks at once instead of at its next poll). */
+  let onInterest: (() => void) | undefined
 
   function listen(executionId: string, listener: EventListener): () => void {
     let set = byExecution.get(executionId)
     if (!set) byExecution.set(executionId, (set = new Set()))
     set.add(listener)
+    onInterest?.()
     return () => {
       set.delete(listener)
       if (set.size === 0) byExecution.delete(executionId)
     }
   }
 
+  function guarded(listener: EventListener, event: ExecutionEvent): void {
+    try {
+      listener(event)
+    } catch (error) {
+      deps.logger.error('event listener threw', { execution_id: event.execution_id, error: String(error) })
+    }
+  }
+
   function emit(event: ExecutionEvent): void {
     const set = byExecution.get(event.execution_id)
     const all = set ? [...set, ...everyExecution] : everyExecution
-    for (const listener of all) {
-      try {
-        listener(event)
-      } catch (error) {
-        deps.logger.error('event listener threw', { execution_id: event.execution_id, error: String(error) })
-      }
-    }
+    for (const listener of all) guarded(listener, event)
   }
 
   function retire(executionId: string, last: number): void {
@@ -108,9 +115,20 @@ export function createListeners(deps: { events: Store['events']; logger: Logger 
   }
 
   return {
-    /** Hands committed events to their listeners, in order and once each; a listener that throws is logged and skipped. */
-    publish(events: readonly ExecutionEvent[]): void {
-      for (const event of events) accept(event)
+    /**
+     * Hands committed events to their listeners, in order and once each; a listener that throws is logged and skipped.
+     * `remote`: committed by another node (the event feed), not for the local-only listeners.
+     */
+    publish(events: readonly ExecutionEvent[], remote = false): void {
+      for (const event of events) {
+        if (!remote) for (const listener of localOnly) guarded(listener, event)
+        accept(event)
+      }
+    },
+    /** Every event this node's journal commits, as committed (no other node's): who acts on what this node runs. */
+    listenLocal: (listener: EventListener): (() => void) => {
+      localOnly.add(listener)
+      return () => localOnly.delete(listener)
     },
     /** The last seq handed out for an execution (undefined when not tracked). */
     position: (executionId: string): number | undefined => tracks.get(executionId)?.last ?? ended.get(executionId),
@@ -118,6 +136,10 @@ export function createListeners(deps: { events: Store['events']; logger: Logger 
     wanted: (executionId: string): boolean => everyExecution.size > 0 || byExecution.has(executionId),
     /** Executions with a listener of their own. */
     watched: (): string[] => [...byExecution.keys()],
+    /** Calls `callback` whenever a listener is added. */
+    onInterest(callback: () => void): void {
+      onInterest = callback
+    },
     /** Whether anyone listens to every execution. */
     get listeningAll(): boolean {
       return everyExecution.size > 0
@@ -126,6 +148,7 @@ export function createListeners(deps: { events: Store['events']; logger: Logger 
     /** Every committed event of every execution (live only), for dashboards. */
     listenAll: (listener: EventListener): (() => void) => {
       everyExecution.add(listener)
+      onInterest?.()
       return () => everyExecution.delete(listener)
     },
     /**

@@ -357,6 +357,8 @@ export function createSupervisor(deps: SupervisorDeps) {
       journal.subscribe(executionId, listener, after),
     /** Every execution's events as they are committed (live only). */
     subscribeAll: (listener: (event: ExecutionEvent) => void) => journal.listenAll(listener),
+    /** The events this node commits (its own executions), as committed. */
+    subscribeLocal: (listener: (event: ExecutionEvent) => void) => journal.listenLocal(listener),
     /** Resolves once every transition recorded so far is committed. */
     flushed: () => journal.flushed(),
   }

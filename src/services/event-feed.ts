@@ -51,6 +51,8 @@ export function createEventFeed(
   /** The truth behind the hints: where executions stand against what listeners have. */
   function poll(): Promise<void> {
     polling ??= (async () => {
+      // Not before the assignment above: a body that returned synchronously would clear `polling` too early.
+      await Promise.resolve()
       try {
         const all = journal.listeners.all()
         const watched = journal.listeners.watched().filter((id) => !supervisor.isLive(id))
@@ -94,6 +96,8 @@ export function createEventFeed(
           () => void poll(),
         )
       }
+      // A new listener: look now (an all-executions one takes "now" as its start), not at the next poll.
+      journal.listeners.onInterest(() => void poll())
       const timer = setInterval(() => void poll(), options.pollMs ?? 1000)
       timer.unref()
       timers.push(timer)

@@ -139,4 +139,25 @@ describe.skipIf(postgresDriver.skip).each(['on', 'off'])('cross-node commands an
     const id = await startExecution(b.url, workflow)
     expect((await request(`${b.url}/api/executions/${id}`)).body.workflow_version).toBe(2)
   }, 60_000)
+
+  it('a signal sent on B reaches the task of A’s execution that waits for it (delivered: true, as on the owner)', async () => {
+    const workflow = await createWorkflow(a.url, {
+      name: `signal-${notifications}`,
+      tasks: [
+        { id: 'approval', component: 'harmonia', action: 'wait_for_signal', input: { name: 'approved', timeout: 600 } },
+        { id: 'after', component: 'rec', action: 'echo', depends_on: ['approval'], input: { by: '${tasks.approval.output.by}' } },
+      ],
+    })
+    const id = await startExecution(a.url, workflow)
+    await eventually(async () => (await events(a, id)).some((e) => e.type === 'task_started' && e.task_id === 'approval'), 'waiting')
+    // The wait is registered once the attempt runs: a signal before that is kept (delivered: false) and taken all the same.
+    const sent = await request(`${b.url}/api/executions/${id}/signals/approved`, { body: { payload: { by: 'ada' } } })
+    expect(sent.status).toBe(202)
+    expect(sent.body).toMatchObject({ execution_id: id, name: 'approved' })
+    expect(typeof sent.body.delivered).toBe('boolean')
+    await eventually(async () => (await status(c, id)) === 'completed', 'completed', 60_000)
+    expect((await request(`${c.url}/api/executions/${id}`)).body.task_executions.after.output).toEqual({ by: 'ada' })
+    // A finished execution refuses a signal on any node, as on the owner.
+    expect((await request(`${b.url}/api/executions/${id}/signals/approved`, { body: {} })).status).toBe(409)
+  }, 60_000)
 })
