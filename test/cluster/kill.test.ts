@@ -27,7 +27,7 @@ const torture = {
   name: 'torture',
   input: { list: { type: 'array', required: true } },
   tasks: [
-    { id: 'a', component: 'rec', action: 'work', input: { ms: 100 } },
+    { id: 'a', component: 'rec', action: 'work', input: { ms: 500 } },
     { id: 'b', component: 'rec', action: 'work', depends_on: ['a'], input: { deps: [dep('a')], ms: 100 } },
     {
       id: 'c',
@@ -38,7 +38,7 @@ const torture = {
       retry: { max_attempts: 3, initial_interval: 0.2, jitter: false },
     },
     { id: 'fan', component: 'rec', action: 'double', depends_on: ['b'], for_each: '${input.list}', input: { item: '${item}' } },
-    { id: 'nap', component: 'rec', action: 'nap', depends_on: ['c'], input: { deps: [dep('c')], ms: 1500 } },
+    { id: 'nap', component: 'rec', action: 'nap', depends_on: ['c'], input: { deps: [dep('c')], ms: 4000 } },
     {
       id: 'join',
       component: 'rec',
@@ -78,22 +78,30 @@ describe.skipIf(postgresDriver.skip).each([
     const [survivor, , victim] = nodes as [(typeof nodes)[0], (typeof nodes)[0], (typeof nodes)[0]]
     const wf = await createWorkflow(survivor.url, torture)
 
-    // Spread across the nodes: each starts (and so holds) a third of them.
+    const startedAt = Date.now()
+    // Spread across the nodes: each starts (and so holds) a third of them; the victim's third last, so that it still
+    // holds most of them when it is killed (starting hundreds takes longer than running one).
+    const nodeOf = (k: number) => (k <= (2 * count) / 3 ? nodes[k % 2]! : victim)
     const ids = await inBatches(
       Array.from({ length: count }, (_, i) => i + 1),
       12,
-      (k, i) => startExecution(nodes[i % 3]!.url, wf, { list: listOf(k) }),
+      (k) => startExecution(nodeOf(k).url, wf, { list: listOf(k) }),
     )
     const byId = new Map(ids.map((id, i) => [id, i + 1]))
+    console.log(`kill (notifications ${notifications}): ${count} executions started in ${Date.now() - startedAt} ms`)
 
     // Kill when the victim holds a good share of the unfinished executions (not at the very start, not at the end).
     const share = Math.ceil(count / 6)
+    let seen = ''
     const owned = await eventually(async () => {
       const listed = await request(`${survivor.url}/api/nodes`)
       const mine = (listed.body as Array<{ node_id: string; executions_owned: number }>).find((n) => n.node_id === victim.id)
       const calls = cluster.calls().filter((c) => c.node === victim.id).length
+      seen = `${JSON.stringify(listed.body)}; victim calls ${calls}`
       return mine && mine.executions_owned >= share && calls >= share ? mine.executions_owned : undefined
-    }, 'the victim to hold and run a good share')
+    }, 'the victim to hold and run a good share').catch((error) => {
+      throw new Error(`${error}; last seen: ${seen}`)
+    })
     process.kill(victim.pid, 'SIGKILL')
     const killedAt = Date.now()
     await victim.child.exited
