@@ -1,14 +1,6 @@
 import { isDeepStrictEqual } from 'node:util'
 import { afterAll, describe, expect, it } from 'vitest'
-import {
-  eventsOf,
-  inBatches,
-  logProblems,
-  openDatabase,
-  unfinished,
-  unfinishedOwnedBy,
-  type Database,
-} from '../support/cluster-checks.js'
+import { eventsOf, inBatches, logProblems, openDatabase, unfinished, unfinishedOwnedBy, type Database } from '../support/cluster-checks.js'
 import { createCluster, createWorkflow, eventually, postgresDriver, startExecution, type TestCluster } from '../support/cluster.js'
 import { request } from '../support/processes.js'
 

@@ -1,14 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { afterAll, describe, expect, it } from 'vitest'
-import {
-  eventsOf,
-  inBatches,
-  logProblems,
-  openDatabase,
-  unfinished,
-  unfinishedOwnedBy,
-  type Database,
-} from '../support/cluster-checks.js'
+import { eventsOf, inBatches, logProblems, openDatabase, unfinished, unfinishedOwnedBy, type Database } from '../support/cluster-checks.js'
 import { chain, createCluster, createWorkflow, eventually, postgresDriver, startExecution, type TestCluster } from '../support/cluster.js'
 import { request } from '../support/processes.js'
 
@@ -75,7 +67,13 @@ describe.skipIf(postgresDriver.skip)('a frozen node wakes up after its lease was
       'A to log that it stopped the executions it lost',
     )
     const said = a.child.output().slice(outputBefore)
-    console.log(`zombie: A said after waking up:\n${said.split('\n').filter((l) => /stale|lapsed|lost/.test(l)).slice(0, 5).join('\n')}`)
+    console.log(
+      `zombie: A said after waking up:\n${said
+        .split('\n')
+        .filter((l) => /stale|lapsed|lost/.test(l))
+        .slice(0, 5)
+        .join('\n')}`,
+    )
 
     const problems: string[] = []
     await inBatches(ids, 10, async (id) => {
