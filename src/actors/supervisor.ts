@@ -40,7 +40,12 @@ export type SupervisorDeps = {
 }
 
 /** What the lease keeper hears from the supervisor; set once it exists. */
-export type OwnershipHooks = { started?: (executionId: string) => void; dropped?: (lease: HeldLease) => void }
+export type OwnershipHooks = {
+  started?: (executionId: string) => void
+  dropped?: (lease: HeldLease) => void
+  /** Whether this node's lease on the execution is still fresh enough to start a handler (false: it drops it). */
+  mayRun?: (executionId: string) => boolean
+}
 
 /** A copy of a live execution's task results at one instant, for a checkpoint. */
 export type LiveCopy = { status: Execution['status']; tasks: TaskExecution[]; state: Record<string, unknown> }
@@ -65,7 +70,7 @@ export function createSupervisor(deps: SupervisorDeps) {
   const callbacks = createCallbacks()
   const signals = createSignalWaiters(journal)
   const gates = createGates()
-  const taskLogic = wireTaskLogic({ ...deps, live, callbacks, signals, gates })
+  const taskLogic = wireTaskLogic({ ...deps, live, callbacks, signals, gates, mayRun: (id) => hooks.mayRun?.(id) ?? true })
 
   const { hostTask, command: commandTask } = createTaskHost({
     taskLogic,

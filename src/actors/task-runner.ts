@@ -35,6 +35,8 @@ export type TaskRunnerDeps = {
   signals: SignalWaiters
   /** The elements of fan-out tasks: stored, recorded, held while paused. */
   fanOut: { items: ItemBook; random: () => number }
+  /** False when this node's lease on the execution lapsed (a frozen process woke up): the handler is not called. */
+  mayRun?: (executionId: string) => boolean
 }
 
 /** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
@@ -121,6 +123,9 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
     await semaphore.acquire(signal)
     holding = true
     try {
+      // Checked at the last moment: a process that was frozen may resume here (a commit's answer arrives before any
+      // timer runs) after another node took the execution over; it must not call the handler a second time.
+      if (deps.mayRun?.(executionId) === false) throw new Error('lease lapsed: the attempt is not started here')
       const handler = registry.resolve(input.component, input.action)
       const ctx: HandlerContext = {
         executionId,

@@ -28,6 +28,7 @@ export function wireTaskLogic(deps: {
   callbacks: Callbacks
   signals: SignalWaiters
   gates: Gates
+  mayRun: (executionId: string) => boolean
 }): TaskLogic {
   const { journal, live, callbacks, signals, gates, clock } = deps
   return createTaskLogic({
@@ -48,6 +49,7 @@ export function wireTaskLogic(deps: {
       },
     },
     registry: deps.registry,
+    mayRun: deps.mayRun,
     semaphore: deps.semaphore,
     logger: deps.logger,
     clock,

@@ -57,6 +57,12 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
   function supervisorHooks(): void {
     const hooks = supervisor.ownershipHooks
     hooks.started = (executionId) => renewedAt.set(executionId, Date.now())
+    hooks.mayRun = (executionId) => {
+      const at = renewedAt.get(executionId)
+      if (at === undefined || Date.now() - at <= giveUpMs) return true
+      giveUpLapsed()
+      return false
+    }
     hooks.dropped = (lease) => {
       renewedAt.delete(lease.execution_id)
       toRelease.set(lease.execution_id, lease)
