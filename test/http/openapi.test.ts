@@ -45,6 +45,7 @@ const API_ROUTES = [
   'POST /executions/{id}/signals/{name}',
   'GET /executions/{id}/signals',
   'GET /audit',
+  'GET /nodes',
   // Part 2: versions.
   'GET /workflows/{id}/versions',
   'GET /workflows/{id}/schedules',
