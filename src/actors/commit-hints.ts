@@ -16,7 +16,10 @@ const MAX_PAYLOAD = 7_900
 export type CommitHint = { execution_id: string; workflow_id: string; first: number; last: number }
 
 /** `id,workflow,first,last;…` for the events of one commit, or `*` when that would not fit. */
-export function hintPayload(events: readonly ExecutionEvent[], workflowOf: (executionId: string) => string | undefined): string | undefined {
+export function hintPayload(
+  events: readonly ExecutionEvent[],
+  workflowOf: (executionId: string) => string | undefined,
+): string | undefined {
   if (events.length === 0) return undefined
   const ranges = new Map<string, [number, number]>()
   for (const event of events) {

@@ -8,7 +8,11 @@ import { EVENTS_CHANNEL, hintPayload, withoutExecutions } from './commit-hints.j
  * that failed wrote nothing), fenced per execution (a stale one is taken out and the rest written), and with the
  * commit hint for other nodes when `workflowOf` is given (a store several nodes share).
  */
-export function createCommitter(deps: { store: Store; logger: Logger; workflowOf: ((executionId: string) => string | undefined) | undefined }) {
+export function createCommitter(deps: {
+  store: Store
+  logger: Logger
+  workflowOf: ((executionId: string) => string | undefined) | undefined
+}) {
   async function commitWithRetry(batch: CommitBatch): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {

@@ -137,7 +137,7 @@ export function createListeners(deps: { events: Store['events']; logger: Logger 
     /** Executions with a listener of their own. */
     watched: (): string[] => [...byExecution.keys()],
     /** Calls `callback` whenever a listener is added. */
-    onInterest(callback: () => void): void {
+    onInterest: (callback: () => void): void => {
       onInterest = callback
     },
     /** Whether anyone listens to every execution. */

@@ -194,7 +194,14 @@ export function createSupervisor(deps: SupervisorDeps) {
     start(
       execution: Execution,
       definition: WorkflowDefinition,
-      options: { owner: string; epoch: number; leaseSeconds?: number; carried?: Record<string, CarriedTask>; state?: Record<string, unknown>; timers: TimerRow[] },
+      options: {
+        owner: string
+        epoch: number
+        leaseSeconds?: number
+        carried?: Record<string, CarriedTask>
+        state?: Record<string, unknown>
+        timers: TimerRow[]
+      },
     ): void {
       const executionId = execution.execution_id
       const input = {

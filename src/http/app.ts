@@ -106,7 +106,10 @@ export function createApp(options: AppOptions) {
     if (ok) return c.json(status)
     // Not ready answers like every other 503 (problem+json, Retry-After), with the readiness fields as extensions.
     const problem = toProblem(new UnavailableError('the database cannot be reached'))
-    return c.body(JSON.stringify({ ...problem, ...status }), 503, { 'content-type': 'application/problem+json', 'Retry-After': RETRY_AFTER })
+    return c.body(JSON.stringify({ ...problem, ...status }), 503, {
+      'content-type': 'application/problem+json',
+      'Retry-After': RETRY_AFTER,
+    })
   })
   app.route('/api', api)
   app.route('/api/v1', api)

@@ -44,7 +44,10 @@ export function createCommands(
       return { ok: true, value: (await handler(executionId, args)) ?? null }
     } catch (error) {
       if (!(error instanceof HarmoniaError)) throw error
-      return { ok: false, error: { code: error.code, message: error.message, ...(error instanceof ValidationError ? { errors: error.errors } : {}) } }
+      return {
+        ok: false,
+        error: { code: error.code, message: error.message, ...(error instanceof ValidationError ? { errors: error.errors } : {}) },
+      }
     }
   }
 
@@ -128,7 +131,13 @@ export function createCommands(
     },
     async start(): Promise<void> {
       if (options.notifications ?? true) {
-        unlistens.push(await cluster.listen(COMMANDS_CHANNEL, () => void serve(), () => void serve()))
+        unlistens.push(
+          await cluster.listen(
+            COMMANDS_CHANNEL,
+            () => void serve(),
+            () => void serve(),
+          ),
+        )
         unlistens.push(await cluster.listen(ANSWERS_CHANNEL, (commandId) => answered.get(commandId)?.()))
       }
       const timer = setInterval(() => void serve(), pollMs)

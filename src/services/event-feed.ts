@@ -66,7 +66,9 @@ export function createEventFeed(
         for (const head of heads) {
           remember(head.execution_id, head.workflow_id)
           next.set(head.execution_id, head.last_seq)
-          const known = journal.listeners.position(head.execution_id) ?? (all ? (baseline?.get(head.execution_id) ?? (baseline ? 0 : head.last_seq)) : 0)
+          const known =
+            journal.listeners.position(head.execution_id) ??
+            (all ? (baseline?.get(head.execution_id) ?? (baseline ? 0 : head.last_seq)) : 0)
           if (known < head.last_seq) ranges.push({ execution_id: head.execution_id, after: known, last: head.last_seq })
         }
         if (all) baseline = next

@@ -194,7 +194,11 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
       claims = claiming
       if (claiming) await claim([nodeId, ...(await goneOwners())])
       if (claiming && (options.notifications ?? true)) {
-        unlisten = await cluster.listen(WORK_CHANNEL, () => void claim(), () => void claim())
+        unlisten = await cluster.listen(
+          WORK_CHANNEL,
+          () => void claim(),
+          () => void claim(),
+        )
       }
       every(options.pollMs ?? 1000, () => {
         giveUpLapsed()

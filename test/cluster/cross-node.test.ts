@@ -1,6 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ExecutionEvent } from '../../src/model/events.js'
-import { chain, createCluster, createWorkflow, eventually, postgresDriver, startExecution, type ClusterNode, type TestCluster } from '../support/cluster.js'
+import {
+  chain,
+  createCluster,
+  createWorkflow,
+  eventually,
+  postgresDriver,
+  startExecution,
+  type ClusterNode,
+  type TestCluster,
+} from '../support/cluster.js'
 import { request } from '../support/processes.js'
 import { readSse } from '../support/sse.js'
 
@@ -92,7 +101,14 @@ describe.skipIf(postgresDriver.skip).each(['on', 'off'])('cross-node commands an
     const done = await request(`${c.url}/api/executions/${id}`)
     expect(done.body.task_executions.next.output).toEqual({ seen: 'hello from b' })
     // Only A ran it.
-    expect(new Set(cluster.calls().filter((call) => call.execution === id).map((call) => call.node))).toEqual(new Set(['a']))
+    expect(
+      new Set(
+        cluster
+          .calls()
+          .filter((call) => call.execution === id)
+          .map((call) => call.node),
+      ),
+    ).toEqual(new Set(['a']))
   }, 180_000)
 
   it('an SSE client on C gets A’s execution whole and in order; a reconnect to B with Last-Event-ID resumes exactly', async () => {

@@ -12,8 +12,7 @@ import { createLogger, type LogLevel } from '../../src/logger.js'
 
 const node = process.env.HARMONIA_NODE_ID ?? 'node'
 const log = process.env.CALL_LOG!
-const note = (ctx: HandlerContext) =>
-  appendFileSync(log, `${node} ${ctx.executionId} ${ctx.taskId} ${ctx.index ?? '-'} ${ctx.attempt}\n`)
+const note = (ctx: HandlerContext) => appendFileSync(log, `${node} ${ctx.executionId} ${ctx.taskId} ${ctx.index ?? '-'} ${ctx.attempt}\n`)
 const value = (input: { deps?: number[] }) => ({ value: 1 + (input.deps ?? []).reduce((a, b) => a + b, 0) })
 
 const server = await startServer({

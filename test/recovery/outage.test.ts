@@ -129,7 +129,12 @@ describe('a Postgres outage under a running server', () => {
     const get = await call('GET /api/executions/{id}', `/api/executions/${ids[0]}`)
     expect(get.status).toBe(200)
     // Not one request was logged as a server error.
-    expect(server.output().split('\n').filter((line) => line.includes('request failed'))).toEqual([])
+    expect(
+      server
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('request failed')),
+    ).toEqual([])
   }, 180_000)
 
   it('after the outage the node re-claims its executions and completes every execution without a restart, each task completed exactly once', async () => {

@@ -25,5 +25,9 @@ export const executionCommands = pgTable(
     answer: jsonb('answer').$type<unknown>(),
     answeredAt: timestamptz('answered_at'),
   },
-  (t) => [index('execution_commands_waiting_idx').on(t.executionId).where(sql`answered_at IS NULL`)],
+  (t) => [
+    index('execution_commands_waiting_idx')
+      .on(t.executionId)
+      .where(sql`answered_at IS NULL`),
+  ],
 )

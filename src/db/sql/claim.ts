@@ -23,10 +23,7 @@ import { toExecution, toTaskRow, toTimerRow } from './mappers.js'
  *
  * Safe to replay: claiming again only bumps the epoch again; nothing but owner, epoch and lease changes.
  */
-export async function claimExecutions(
-  tx: DbExecutor,
-  request: ClaimRequest & { all?: boolean },
-): Promise<RecoveryRecord[]> {
+export async function claimExecutions(tx: DbExecutor, request: ClaimRequest & { all?: boolean }): Promise<RecoveryRecord[]> {
   const { owner, limit, leaseSeconds, takeOver = [], ids: wanted, all = false } = request
   const eligible = all
     ? sql`TRUE`

@@ -37,9 +37,7 @@ export function leaseQueries(db: Database): Pick<ClusterStore, 'claim' | 'renew'
 
     async owners() {
       const rows = rowsOf<{ owner: string }>(
-        await db.execute(
-          sql`SELECT DISTINCT owner FROM executions WHERE ${UNFINISHED} AND owner IS NOT NULL AND lease_expires_at > now()`,
-        ),
+        await db.execute(sql`SELECT DISTINCT owner FROM executions WHERE ${UNFINISHED} AND owner IS NOT NULL AND lease_expires_at > now()`),
       )
       return rows.map((r) => r.owner)
     },
@@ -64,15 +62,13 @@ export function leaseQueries(db: Database): Pick<ClusterStore, 'claim' | 'renew'
           WHERE n.stopped_at IS NULL AND n.last_seen > now() - make_interval(secs => ${seconds})
           ORDER BY n.started_at, n.node_id`),
       )
-      return rows.map(
-        (r): NodeRecord => ({
-          node_id: r.node_id,
-          started_at: r.started_at,
-          last_seen: r.last_seen,
-          executions_owned: Number(r.owned),
-          version: r.version,
-        }),
-      )
+      return rows.map((r): NodeRecord => ({
+        node_id: r.node_id,
+        started_at: r.started_at,
+        last_seen: r.last_seen,
+        executions_owned: Number(r.owned),
+        version: r.version,
+      }))
     },
   }
 }
