@@ -1,12 +1,7 @@
-import type { Clock } from '../clock.js'
-import type { ComponentRegistry } from '../components/registry.js'
-import type { Store } from '../db/store.js'
-import type { Logger } from '../logger.js'
 import type { Callbacks } from './callbacks.js'
 import type { Gates } from './gates.js'
-import type { Journal } from './journal.js'
 import type { Live } from './live.js'
-import type { Semaphore } from './semaphore.js'
+import type { SupervisorDeps } from './supervisor.js'
 import type { SignalWaiters } from './signal-waiters.js'
 import { createTaskLogic, type TaskLogic } from './task-runner.js'
 
@@ -15,21 +10,15 @@ import { createTaskLogic, type TaskLogic } from './task-runner.js'
  * limit, and everything an attempt must remember (fan-out elements, a 202's wait, durable sleeps) goes through the
  * journal of the execution it belongs to.
  */
-export function wireTaskLogic(deps: {
-  store: Store
-  journal: Journal
-  registry: ComponentRegistry
-  clock: Clock
-  now: () => number
-  random: () => number
-  logger: Logger
-  semaphore: Semaphore
-  live: Map<string, Live>
-  callbacks: Callbacks
-  signals: SignalWaiters
-  gates: Gates
-  mayRun: (executionId: string) => boolean
-}): TaskLogic {
+export function wireTaskLogic(
+  deps: Pick<SupervisorDeps, 'store' | 'journal' | 'registry' | 'clock' | 'now' | 'random' | 'logger' | 'semaphore'> & {
+    live: Map<string, Live>
+    callbacks: Callbacks
+    signals: SignalWaiters
+    gates: Gates
+    mayRun: (executionId: string) => boolean
+  },
+): TaskLogic {
   const { journal, live, callbacks, signals, gates, clock } = deps
   return createTaskLogic({
     callbacks,

@@ -2,6 +2,7 @@ import type { Supervisor } from '../actors/supervisor.js'
 import type { ClusterStore } from '../db/store.js'
 import { ForwardedError, HarmoniaError, UnavailableError, ValidationError, type FieldError } from '../errors.js'
 import type { Logger } from '../logger.js'
+import { createIntervals } from './intervals.js'
 import { uuidv7 } from '../model/ids.js'
 import type { Ownership } from './ownership.js'
 
@@ -31,7 +32,7 @@ export function createCommands(
   const { cluster, supervisor, logger } = deps
   const handlers = new Map<string, CommandHandler>()
   const answered = new Map<string, () => void>()
-  const timers: NodeJS.Timeout[] = []
+  const intervals = createIntervals()
   const unlistens: Array<() => Promise<void>> = []
   const pollMs = options.pollMs ?? 500
   let serving: Promise<void> | null = null
@@ -140,14 +141,12 @@ export function createCommands(
         )
         unlistens.push(await cluster.listen(ANSWERS_CHANNEL, (commandId) => answered.get(commandId)?.()))
       }
-      const timer = setInterval(() => void serve(), pollMs)
-      timer.unref()
-      timers.push(timer)
+      intervals.every(pollMs, () => void serve())
     },
     /** Serves what is waiting now (after a claim restored executions that may have commands). */
     serve,
     async stop(): Promise<void> {
-      for (const timer of timers) clearInterval(timer)
+      intervals.clear()
       await serving
       for (const unlisten of unlistens) await unlisten().catch(() => {})
     },

@@ -3,6 +3,7 @@ import type { Journal } from '../actors/journal.js'
 import type { Supervisor } from '../actors/supervisor.js'
 import type { ClusterStore } from '../db/store.js'
 import type { Logger } from '../logger.js'
+import { createIntervals } from './intervals.js'
 
 /**
  * Other nodes' events for this node's listeners (API.md "Several nodes": an SSE/WebSocket client on any node receives
@@ -19,7 +20,7 @@ export function createEventFeed(
   const workflows = new Map<string, string>()
   /** Where each execution stood at the last look, for the all-executions listeners ("live only": from then on). */
   let baseline: Map<string, number> | null = null
-  const timers: NodeJS.Timeout[] = []
+  const intervals = createIntervals()
   let unlisten: (() => Promise<void>) | undefined
   let polling: Promise<void> | null = null
 
@@ -100,14 +101,12 @@ export function createEventFeed(
       }
       // A new listener: look now (an all-executions one takes "now" as its start), not at the next poll.
       journal.listeners.onInterest(() => void poll())
-      const timer = setInterval(() => void poll(), options.pollMs ?? 1000)
-      timer.unref()
-      timers.push(timer)
+      intervals.every(options.pollMs ?? 1000, () => void poll())
     },
     /** Looks at once (a listener for an execution held elsewhere has just subscribed). */
     poll,
     async stop(): Promise<void> {
-      for (const timer of timers) clearInterval(timer)
+      intervals.clear()
       await polling
       await unlisten?.().catch(() => {})
     },

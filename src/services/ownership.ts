@@ -2,6 +2,7 @@ import { hostname } from 'node:os'
 import type { Supervisor } from '../actors/supervisor.js'
 import type { ClusterStore, HeldLease } from '../db/store.js'
 import type { Logger } from '../logger.js'
+import { createIntervals } from './intervals.js'
 
 /** The channel that says "there is work to claim" (an unowned execution was created, a lease was released). */
 export const WORK_CHANNEL = 'harmonia_work'
@@ -49,7 +50,7 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
   let releaseQueued = false
   let claiming: Promise<void> | null = null
   let again = false
-  const timers: NodeJS.Timeout[] = []
+  const intervals = createIntervals()
   let unlisten: (() => Promise<void>) | undefined
 
   supervisorHooks()
@@ -177,12 +178,6 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
     }
   }
 
-  function every(ms: number, run: () => void): void {
-    const timer = setInterval(run, ms)
-    timer.unref()
-    timers.push(timer)
-  }
-
   return {
     /**
      * At start: heartbeat, take back this node's own executions and those of gone processes, then claim on. Without
@@ -200,11 +195,11 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
           () => void claim(),
         )
       }
-      every(options.pollMs ?? 1000, () => {
+      intervals.every(options.pollMs ?? 1000, () => {
         giveUpLapsed()
         if (claiming) void claim()
       })
-      every(Math.max(200, leaseMs / 3), () => void renew())
+      intervals.every(Math.max(200, leaseMs / 3), () => void renew())
       return supervisor.liveCount - before
     },
     /** Tells other nodes there is work to claim (an execution created unowned). */
@@ -229,7 +224,7 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
     /** Last step (after the supervisor stopped): releases every lease so others take over at once. */
     async stop(): Promise<void> {
       stopped = true
-      for (const timer of timers) clearInterval(timer)
+      intervals.clear()
       await claiming
       await unlisten?.().catch(() => {})
       await releaseDropped()
