@@ -197,6 +197,8 @@ function assemble(options: HarmoniaOptions, store: Store) {
   let closing: Promise<void> | null = null
   const nodeId = options.nodeId ?? (process.env.HARMONIA_NODE_ID || `${hostname()}:${process.pid}`)
   const leaseSeconds = options.leaseSeconds ?? envNumber('HARMONIA_LEASE_SECONDS', 15)
+  // Renewed every lease/3 and given up a second or more before it ends: shorter leases leave no room.
+  if (!(leaseSeconds >= 2)) throw new Error(`the lease must be at least 2 seconds (HARMONIA_LEASE_SECONDS), got ${leaseSeconds}`)
   const startedAt = new Date().toISOString()
   const cluster =
     store.cluster &&

@@ -65,6 +65,8 @@ export function createCluster(
     workflowOf: feed.workflowOf,
     /** Starts serving commands and the feed; with `claim`, takes this node's share of the work (returns how many). */
     async start(claim: boolean): Promise<number> {
+      // Once per node: a second `recover()` finds its loops running already.
+      if (started) return 0
       started = true
       if (notifications) unlistenChanges = await cluster.listen(CHANGES_CHANNEL, onChangeNotice)
       await commands.start()
