@@ -180,7 +180,9 @@ function assemble(options: HarmoniaOptions, store: Store) {
   for (const [name, actions] of Object.entries(options.components ?? {})) registry.register(name, actions)
   const strict = options.strictComponents ?? options.components !== undefined
   const finished = createFinishedCache()
-  const journal = createJournal({ store, now, logger, hints: store.cluster !== undefined })
+  // Set by the lease keeper: whether other nodes are alive on this database (then commits carry hints for them).
+  const peers = { present: false }
+  const journal = createJournal({ store, now, logger, hints: () => peers.present })
   const supervisor = createSupervisor({
     store,
     journal,
@@ -203,7 +205,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
   const cluster =
     store.cluster &&
     createCluster(
-      { cluster: store.cluster, supervisor, journal, logger },
+      { cluster: store.cluster, supervisor, journal, logger, peers },
       {
         nodeId,
         version: VERSION,

@@ -6,12 +6,14 @@ import { EVENTS_CHANNEL, hintPayload, withoutExecutions } from './commit-hints.j
 /**
  * How the journal sends one batch to the store: retried a few times while the database cannot be reached (a commit
  * that failed wrote nothing), fenced per execution (a stale one is taken out and the rest written), and with the
- * commit hint for other nodes when `workflowOf` is given (a store several nodes share).
+ * commit hint for other nodes when some share the store now.
  */
 export function createCommitter(deps: {
   store: Store
   logger: Logger
-  workflowOf: ((executionId: string) => string | undefined) | undefined
+  workflowOf: (executionId: string) => string | undefined
+  /** Whether other nodes listen now (a NOTIFY costs every commit a lock on the notification queue: none alone). */
+  hints: () => boolean
 }) {
   async function commitWithRetry(batch: CommitBatch): Promise<void> {
     for (let attempt = 1; ; attempt++) {
@@ -35,7 +37,7 @@ export function createCommitter(deps: {
     async commit(batch: CommitBatch, stale: Set<string>): Promise<CommitBatch> {
       for (;;) {
         if (isEmpty(batch)) return batch
-        const payload = deps.workflowOf ? hintPayload(batch.events, deps.workflowOf) : undefined
+        const payload = deps.hints() ? hintPayload(batch.events, deps.workflowOf) : undefined
         const sent = payload === undefined ? batch : { ...batch, notify: { channel: EVENTS_CHANNEL, payload } }
         try {
           await commitWithRetry(sent)

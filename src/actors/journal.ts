@@ -74,8 +74,8 @@ export function createJournal(deps: {
   store: Store
   now: () => number
   logger: Logger
-  /** Send commit hints to other nodes (a store several nodes share). */
-  hints?: boolean
+  /** Whether to send commit hints (other nodes share the store right now); read at each commit. */
+  hints?: () => boolean
 }) {
   const views = new Map<string, View>()
   const listeners = createListeners({ events: deps.store.events, logger: deps.logger })
@@ -132,7 +132,8 @@ export function createJournal(deps: {
   const committer = createCommitter({
     store: deps.store,
     logger: deps.logger,
-    workflowOf: deps.hints ? (id) => views.get(id)?.execution.workflow_id : undefined,
+    workflowOf: (id) => views.get(id)?.execution.workflow_id,
+    hints: deps.hints ?? (() => false),
   })
 
   async function drain(): Promise<void> {

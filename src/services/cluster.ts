@@ -24,12 +24,12 @@ export type ClusterOptions = {
  * node list. Assembles the lease keeper (ownership.ts), cross-node commands (commands.ts) and the feed (event-feed.ts).
  */
 export function createCluster(
-  deps: { cluster: ClusterStore; supervisor: Supervisor; journal: Journal; logger: Logger },
+  deps: { cluster: ClusterStore; supervisor: Supervisor; journal: Journal; logger: Logger; peers: { present: boolean } },
   options: ClusterOptions,
 ) {
   const { cluster, supervisor, journal, logger } = deps
   const { notifications, leaseSeconds } = options
-  const ownership = createOwnership({ cluster, supervisor, logger }, options)
+  const ownership = createOwnership({ cluster, supervisor, logger, peers: deps.peers }, options)
   const commands = createCommands({ cluster, supervisor, ownership, logger, nodeId: options.nodeId }, { leaseSeconds, notifications })
   const feed = createEventFeed({ cluster, supervisor, journal, logger }, { notifications })
   let started = false
@@ -71,6 +71,9 @@ export function createCluster(
       if (notifications) unlistenChanges = await cluster.listen(CHANGES_CHANNEL, onChangeNotice)
       await commands.start()
       await feed.start()
+      // The others send hints from their next renewal on; this tells them now.
+      changeListeners.set('node', [...(changeListeners.get('node') ?? []), () => (deps.peers.present = true)])
+      cluster.notify(CHANGES_CHANNEL, `${options.nodeId} node ${options.nodeId}`).catch(() => {})
       const claimed = await ownership.start(claim)
       void commands.serve()
       return claimed

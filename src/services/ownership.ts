@@ -35,7 +35,10 @@ const CLAIM_BATCH = 100
  *   when the database answers again after an outage.
  * All of this runs on real time (leases are the database's clock), never on the engine's injected clock.
  */
-export function createOwnership(deps: { cluster: ClusterStore; supervisor: Supervisor; logger: Logger }, options: OwnershipOptions) {
+export function createOwnership(
+  deps: { cluster: ClusterStore; supervisor: Supervisor; logger: Logger; peers: { present: boolean } },
+  options: OwnershipOptions,
+) {
   const { cluster, supervisor, logger } = deps
   const { nodeId, leaseSeconds } = options
   const leaseMs = leaseSeconds * 1000
@@ -155,6 +158,7 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
         }
       }
       await cluster.heartbeat({ node_id: nodeId, version: options.version })
+      await notePeers()
       await releaseDropped()
       const gone = await goneOwners()
       if (gone.length > 0) {
@@ -164,6 +168,11 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
     } catch (error) {
       logger.warn('lease renewal failed', { error: String(error) })
     }
+  }
+
+  /** Whether other nodes are alive: commits carry hints for them only then. */
+  async function notePeers(): Promise<void> {
+    deps.peers.present = (await cluster.nodes(leaseSeconds * 2)).some((node) => node.node_id !== nodeId)
   }
 
   /** Stops here whatever could not be renewed in time (a database outage, a process that was frozen). */
@@ -185,6 +194,7 @@ export function createOwnership(deps: { cluster: ClusterStore; supervisor: Super
      */
     async start(claiming: boolean): Promise<number> {
       await cluster.heartbeat({ node_id: nodeId, version: options.version })
+      await notePeers()
       const before = supervisor.liveCount
       claims = claiming
       if (claiming) await claim([nodeId, ...(await goneOwners())])
