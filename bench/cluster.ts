@@ -64,8 +64,23 @@ export type Node = { id: string; url: string; process: ChildProcess; output(): s
  */
 export async function startNode(databaseUrl: string, id: string, ms = 60_000): Promise<Node> {
   const port = await freePort()
-  const env = cleanEnv({ DATABASE_URL: databaseUrl, HARMONIA_PORT: String(port), HARMONIA_NODE_ID: id, HARMONIA_LOG_LEVEL: 'warn' })
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', 'src/main.ts'], {
+  // BENCH_NODE_ENV adds settings to every node, `KEY=value` pairs separated by commas (e.g. HARMONIA_NOTIFICATIONS=off).
+  const extra = Object.fromEntries(
+    (process.env.BENCH_NODE_ENV ?? '')
+      .split(',')
+      .filter((pair) => pair.includes('='))
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]),
+  )
+  const env = cleanEnv({
+    HARMONIA_LOG_LEVEL: 'warn',
+    ...extra,
+    DATABASE_URL: databaseUrl,
+    HARMONIA_PORT: String(port),
+    HARMONIA_NODE_ID: id,
+  })
+  // BENCH_NODE_FLAGS adds node flags to every node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them).
+  const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, '--import', 'tsx', 'src/main.ts'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -132,3 +147,19 @@ export function cpuSeconds(nodes: Node[]): number {
   }
   return total
 }
+
+/** The machine's CPU time so far (all cores, from /proc/stat): busy and total jiffies, to show how loaded it was. */
+export function machineTicks(): { busy: number; total: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    // user nice system idle iowait irq softirq steal …: idle and iowait are the only ones not busy.
+    const total = fields.slice(0, 8).reduce((a, b) => a + b, 0)
+    return { busy: total - fields[3]! - fields[4]!, total }
+  } catch {
+    return { busy: NaN, total: NaN }
+  }
+}
+
+/** Percent of the machine's CPU busy between two `machineTicks()` readings. */
+export const busyPercent = (a: { busy: number; total: number }, b: { busy: number; total: number }): number =>
+  ((b.busy - a.busy) / (b.total - a.total)) * 100

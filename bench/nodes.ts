@@ -6,14 +6,19 @@
  *     execution finished (polled on node 1's list, cheap);
  * (c) start → result across nodes: POST a 1-task execution on node 1, wait for workflow_completed on an SSE stream
  *     opened on node N; p50/p99 of 200 sequential samples (after 20 warm-ups);
- * (d) server CPU µs per task for (a) and (b), user + system time summed over every node process.
+ * (d) server CPU µs per task for (a) and (b), user + system time summed over every node process, and how busy the
+ *     whole machine was during (b) (2 cores shared by the nodes, Postgres and this load generator);
+ * (e) server CPU µs per task at a FIXED load per node: 30 chain executions/s POSTed to each node for 10 s. Under (b)
+ *     N nodes split one load, so each commits smaller batches and the machine is oversubscribed; here every node
+ *     carries the same load whatever N, so a per-task cost that grows with N would be cross-node overhead (hints,
+ *     claims, leases), not batching.
  * Each measurement has a deadline (BENCH_NODES_TIMEOUT seconds, default 90) and shows "timeout" past it; BENCH_NODES
  * picks the node counts (default 1,2,3). The load generator (this process) shares the machine with the nodes and
  * Postgres. Prints, never fails.
  */
 import { performance } from 'node:perf_hooks'
 import postgres from 'postgres'
-import { createDatabase, cpuSeconds, startNode, stopNode, type Node } from './cluster.js'
+import { busyPercent, createDatabase, cpuSeconds, machineTicks, startNode, stopNode, type Node } from './cluster.js'
 import { chain, elements } from './shapes.js'
 import { json, pause, terminalEvent, Timeout, withDeadline } from './wire.js'
 
@@ -23,9 +28,23 @@ const CHAIN_LENGTH = 10
 const IN_FLIGHT = 50
 const SAMPLES = 200
 const WARM_UP = 20
+/** (e): chain executions per second POSTed to each node, and for how long. */
+const PER_NODE_RATE = 30
+const FIXED_SECONDS = 10
 const deadlineMs = () => Number(process.env.BENCH_NODES_TIMEOUT ?? 90) * 1000
 
-type Row = { nodes: number; fan: string; chains: string; fanCpu: string; chainCpu: string; p50: string; p99: string; chainRate?: number }
+type Row = {
+  nodes: number
+  fan: string
+  chains: string
+  fanCpu: string
+  chainCpu: string
+  busy: string
+  fixedCpu: string
+  p50: string
+  p99: string
+  chainRate?: number
+}
 type ExecutionList = { items: { execution_id: string; status: string }[]; total: number }
 const notes: string[] = []
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
@@ -62,12 +81,13 @@ async function fanOut(nodes: Node[], signal: AbortSignal): Promise<{ rate: numbe
 }
 
 /** (b) + its CPU: 1,000 chains of 10, POSTed round-robin over the nodes with 50 requests in flight. */
-async function chains(nodes: Node[], signal: AbortSignal): Promise<{ rate: number; cpu: number; failed: number }> {
+async function chains(nodes: Node[], signal: AbortSignal): Promise<{ rate: number; cpu: number; failed: number; busy: number }> {
   const first = nodes[0]!.url
   const wf = await json(`${first}/api/workflows`, { name: 'bench-chain', tasks: chain(CHAIN_LENGTH) }, signal)
   const count = async (status: string) =>
     (await json<ExecutionList>(`${first}/api/executions?workflow_id=${wf.workflow_id}&status=${status}&limit=1`, undefined, signal)).total
   const cpu0 = cpuSeconds(nodes)
+  const machine0 = machineTicks()
   const t0 = performance.now()
   let next = 0
   let refused = 0
@@ -88,8 +108,39 @@ async function chains(nodes: Node[], signal: AbortSignal): Promise<{ rate: numbe
     if (i % 10 === 0 || completed + failed >= CHAINS - refused) failed = (await count('failed')) + (await count('canceled'))
     if (completed + failed >= CHAINS - refused) {
       const ms = performance.now() - t0
-      return { rate: ((completed * CHAIN_LENGTH) / ms) * 1000, cpu: cpuSeconds(nodes) - cpu0, failed }
+      return {
+        rate: ((completed * CHAIN_LENGTH) / ms) * 1000,
+        cpu: cpuSeconds(nodes) - cpu0,
+        failed,
+        busy: busyPercent(machine0, machineTicks()),
+      }
     }
+    await pause(100, signal)
+  }
+}
+
+/** (e): PER_NODE_RATE chain executions/s to every node for FIXED_SECONDS; node CPU per task once all have finished. */
+async function fixedLoad(nodes: Node[], signal: AbortSignal): Promise<{ cpu: number; tasks: number }> {
+  const first = nodes[0]!.url
+  const wf = await json(`${first}/api/workflows`, { name: 'bench-chain-fixed', tasks: chain(CHAIN_LENGTH) }, signal)
+  const total = PER_NODE_RATE * FIXED_SECONDS * nodes.length
+  const cpu0 = cpuSeconds(nodes)
+  const t0 = performance.now()
+  const posts: Promise<unknown>[] = []
+  for (let i = 0; i < total; i++) {
+    // Paced, not in flight: the i-th POST is due at i / (rate × N) seconds, round-robin over the nodes.
+    const wait = t0 + (i * 1000) / (PER_NODE_RATE * nodes.length) - performance.now()
+    if (wait > 0) await pause(wait, signal)
+    posts.push(json(`${nodes[i % nodes.length]!.url}/api/executions`, { workflow_id: wf.workflow_id }, signal))
+  }
+  await Promise.all(posts)
+  for (;;) {
+    const list = await json<ExecutionList>(
+      `${first}/api/executions?workflow_id=${wf.workflow_id}&status=completed&limit=1`,
+      undefined,
+      signal,
+    )
+    if (list.total >= total) return { cpu: cpuSeconds(nodes) - cpu0, tasks: total * CHAIN_LENGTH }
     await pause(100, signal)
   }
 }
@@ -148,7 +199,7 @@ async function attempt<T>(what: string, n: number, fn: (signal: AbortSignal) => 
 }
 
 async function run(server: string, n: number): Promise<Row> {
-  const row: Row = { nodes: n, fan: '-', chains: '-', fanCpu: '-', chainCpu: '-', p50: '-', p99: '-' }
+  const row: Row = { nodes: n, fan: '-', chains: '-', fanCpu: '-', chainCpu: '-', busy: '-', fixedCpu: '-', p50: '-', p99: '-' }
   const db = await createDatabase(server, `n${n}`)
   const nodes: Node[] = []
   try {
@@ -161,8 +212,11 @@ async function run(server: string, n: number): Promise<Row> {
     if (typeof ch === 'string') row.chains = row.chainCpu = ch
     else {
       ;[row.chains, row.chainCpu, row.chainRate] = [fmt(ch.rate), perTask(ch.cpu, CHAINS * CHAIN_LENGTH), ch.rate]
+      row.busy = Number.isNaN(ch.busy) ? 'n/a' : ch.busy.toFixed(0)
       if (ch.failed > 0) row.chains += ` (${ch.failed} not completed)`
     }
+    const fixed = await attempt('fixed load', n, (signal) => fixedLoad(nodes, signal))
+    row.fixedCpu = typeof fixed === 'string' ? fixed : perTask(fixed.cpu, fixed.tasks)
     const lat = await attempt('latency', n, (signal) => latency(nodes, signal))
     if (typeof lat === 'string') row.p50 = row.p99 = lat
     else [row.p50, row.p99] = [lat.p50.toFixed(1), lat.p99.toFixed(1)]
@@ -180,8 +234,18 @@ async function run(server: string, n: number): Promise<Row> {
 }
 
 function table(rows: Row[]): void {
-  const head = ['nodes', 'fan-out tasks/s', 'chains tasks/s', 'CPU µs/task fan-out', 'CPU µs/task chains', 'p50 ms', 'p99 ms']
-  const cells = rows.map((r) => [String(r.nodes), r.fan, r.chains, r.fanCpu, r.chainCpu, r.p50, r.p99])
+  const head = [
+    'nodes',
+    'fan-out tasks/s',
+    'chains tasks/s',
+    'CPU µs/task fan-out',
+    'CPU µs/task chains',
+    'machine busy % chains',
+    `CPU µs/task ${PER_NODE_RATE}/s per node`,
+    'p50 ms',
+    'p99 ms',
+  ]
+  const cells = rows.map((r) => [String(r.nodes), r.fan, r.chains, r.fanCpu, r.chainCpu, r.busy, r.fixedCpu, r.p50, r.p99])
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(' | ')
   console.log(line(head))
@@ -214,7 +278,7 @@ export async function nodesBench(): Promise<void> {
     rows.push(
       await run(server, n).catch((error: unknown) => {
         notes.push(`${n} node(s): ${String(error)}`)
-        return { nodes: n, fan: 'failed', chains: 'failed', fanCpu: '-', chainCpu: '-', p50: '-', p99: '-' }
+        return { nodes: n, fan: 'failed', chains: 'failed', fanCpu: '-', chainCpu: '-', busy: '-', fixedCpu: '-', p50: '-', p99: '-' }
       }),
     )
     console.log(`  ${n} node(s) done in ${((performance.now() - t0) / 1000).toFixed(0)} s`)

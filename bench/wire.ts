@@ -77,7 +77,9 @@ export async function withDeadline<T>(ms: number, fn: (signal: AbortSignal) => P
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Timeout('aborted'))
-    const timer = setTimeout(resolve, ms)
-    signal.addEventListener('abort', () => (clearTimeout(timer), reject(new Timeout('aborted'))), { once: true })
+    const aborted = () => (clearTimeout(timer), reject(new Timeout('aborted')))
+    // Removed once the pause is over: a paced loop pauses thousands of times on one signal.
+    const timer = setTimeout(() => (signal.removeEventListener('abort', aborted), resolve()), ms)
+    signal.addEventListener('abort', aborted, { once: true })
   })
 }
