@@ -96,6 +96,22 @@ function wrap(log: PinoLogger): Logger {
     info: (message, fields) => log.info(fields ?? {}, message),
     warn: (message, fields) => log.warn(fields ?? {}, message),
     error: (message, fields) => log.error(fields ?? {}, message),
-    child: (fields) => wrap(log.child(fields)),
+    child: (fields) => lazyChild(log, fields),
+  }
+}
+
+/**
+ * A child made on its first use: every task attempt gets one (task-runner.ts) and most never log, while pino's
+ * `child` serialises and redacts the bindings at once — measured at ~2% of the engine's CPU on noop chains.
+ */
+function lazyChild(log: PinoLogger, fields: Record<string, unknown>): Logger {
+  let made: Logger | undefined
+  const child = () => (made ??= wrap(log.child(fields)))
+  return {
+    debug: (message, more) => (log.isLevelEnabled('debug') ? child().debug(message, more) : undefined),
+    info: (message, more) => (log.isLevelEnabled('info') ? child().info(message, more) : undefined),
+    warn: (message, more) => child().warn(message, more),
+    error: (message, more) => child().error(message, more),
+    child: (more) => lazyChild(log, { ...fields, ...more }),
   }
 }

@@ -19,6 +19,24 @@ describe('logger (pino)', () => {
     ])
   })
 
+  it('a child of a child carries both sets of fields, at every level the logger writes; a child hides secrets too', () => {
+    const { lines, logger } = capture('debug')
+    const task = logger.child({ execution_id: 'e1', token: 'ch1ld-s3cret' }).child({ task_id: 't1' })
+    task.debug('calling', { attempt: 1 })
+    task.info('called')
+    task.error('failed', { execution_id: 'e2' })
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>)
+    expect(records.map((r) => [r.level, r.message, r.execution_id, r.task_id])).toEqual([
+      ['debug', 'calling', 'e1', 't1'],
+      ['info', 'called', 'e1', 't1'],
+      ['error', 'failed', 'e2', 't1'],
+    ])
+    expect(lines.join('\n')).not.toContain('ch1ld-s3cret')
+    const quiet = capture('warn')
+    quiet.logger.child({ execution_id: 'e1' }).info('not shown')
+    expect(quiet.lines).toEqual([])
+  })
+
   it('never prints a secret, token, signature or authorization header', () => {
     const { lines, logger } = capture('info')
     logger.info('calling', {

@@ -38,16 +38,24 @@ export function actionOf(method: string, path: string): string {
   return `${resource}.${method.toLowerCase()}`
 }
 
-/** The resource acted on: the created one for a 201 (read from the answer), else the id in the path. */
-async function targetOf(c: Context): Promise<string | null> {
-  if (c.res.status === 201) {
-    const body = (await c.res
-      .clone()
-      .json()
-      .catch(() => null)) as Record<string, unknown> | null
-    const field = ID_FIELDS.find((f) => typeof body?.[f] === 'string')
-    if (field) return body![field] as string
-  }
+/** The id each created resource's answer names, by request (set by `created`, read once the answer is out). */
+const createdIds = new WeakMap<Request, string>()
+
+/**
+ * A 201 answer with `body`, remembering the id it names for the audit trail (without this, reading it back would
+ * mean cloning and parsing the answer on every create).
+ */
+export function created(c: Context, body: object): Response {
+  const record = body as Record<string, unknown>
+  const field = ID_FIELDS.find((f) => typeof record[f] === 'string')
+  if (field) createdIds.set(c.req.raw, record[field] as string)
+  return c.json(body, 201)
+}
+
+/** The resource acted on: the created one for a 201 (named by `created`), else the id in the path. */
+function targetOf(c: Context): string | null {
+  const createdId = c.res.status === 201 ? createdIds.get(c.req.raw) : undefined
+  if (createdId !== undefined) return createdId
   const id = (/^\/api(?:\/v1)?\/[^/]+\/([^/]+)/.exec(c.req.path) ?? [])[1]
   return id === undefined ? null : decodeURIComponent(id)
 }
@@ -67,7 +75,7 @@ export function auditTrail(harmonia: Harmonia, logger: Logger | undefined): Midd
       action: actionOf(method, c.req.path),
       method,
       path: c.req.path,
-      target_id: await targetOf(c),
+      target_id: targetOf(c),
       status: c.res.status,
     }
     await harmonia

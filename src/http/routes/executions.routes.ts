@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { created } from '../audit.js'
 import { readJson } from '../body.js'
 import { parseWith } from '../../model/parse.js'
 import { RerunBody, StartExecutionBody } from '../schemas.js'
@@ -15,7 +16,7 @@ export function executionRoutes({ harmonia, limits }: RouteDeps) {
         ...(body.version !== undefined ? { version: body.version } : {}),
         ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
       }
-      return c.json(await harmonia.startExecution(request), 201)
+      return created(c, await harmonia.startExecution(request))
     })
     .get('/', async (c) => {
       const status = queryStatus(c)
@@ -35,7 +36,7 @@ export function executionRoutes({ harmonia, limits }: RouteDeps) {
     .post('/:id/rerun', async (c) => {
       const body = await readJson(c, limits)
       const request = body === undefined ? {} : parseWith(RerunBody, objectBody(body))
-      return c.json(await harmonia.rerunExecution(c.req.param('id'), request), 201)
+      return created(c, await harmonia.rerunExecution(c.req.param('id'), request))
     })
     .get('/:id/history', async (c) => c.json(await harmonia.getExecutionHistory(c.req.param('id'))))
 }

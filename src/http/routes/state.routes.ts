@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { created } from '../audit.js'
 import { readJson } from '../body.js'
 import { parseWith } from '../../model/parse.js'
 import { CheckpointBody, SaveStateBody } from '../schemas.js'
@@ -19,12 +20,12 @@ export function checkpointRoutes({ harmonia, limits }: RouteDeps) {
   return new Hono()
     .post('/', async (c) => {
       const body = parseWith(CheckpointBody, objectBody(await readJson(c, limits)))
-      return c.json(await harmonia.createCheckpoint(body.execution_id), 201)
+      return created(c, await harmonia.createCheckpoint(body.execution_id))
     })
     .get('/', async (c) => {
       const executionId = c.req.query('execution_id')
       return c.json(await harmonia.listCheckpoints({ ...listQuery(c), ...(executionId ? { execution_id: executionId } : {}) }))
     })
     .get('/:id', async (c) => c.json(await harmonia.getCheckpoint(c.req.param('id'))))
-    .post('/:id/restore', async (c) => c.json(await harmonia.restoreFromCheckpoint(c.req.param('id')), 201))
+    .post('/:id/restore', async (c) => created(c, await harmonia.restoreFromCheckpoint(c.req.param('id'))))
 }

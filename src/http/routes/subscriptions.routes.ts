@@ -1,11 +1,12 @@
 import { Hono } from 'hono'
+import { created } from '../audit.js'
 import { readJson } from '../body.js'
 import { listQuery, objectBody, type RouteDeps } from './common.js'
 
 /** `/subscriptions` (API.md "Event subscriptions"): webhooks created (admin), listed, read, deleted (admin). */
 export function subscriptionRoutes({ harmonia, limits }: RouteDeps) {
   return new Hono()
-    .post('/', async (c) => c.json(await harmonia.createSubscription(objectBody(await readJson(c, limits))), 201))
+    .post('/', async (c) => created(c, await harmonia.createSubscription(objectBody(await readJson(c, limits)))))
     .get('/', async (c) => {
       const { filter: _, ...page } = listQuery(c)
       return c.json(await harmonia.listSubscriptions(page))

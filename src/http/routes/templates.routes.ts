@@ -1,11 +1,12 @@
 import { Hono } from 'hono'
+import { created } from '../audit.js'
 import { readJson } from '../body.js'
 import { listQuery, objectBody, queryInt, type RouteDeps } from './common.js'
 
 /** `/templates` (API.md "Templates"). */
 export function templateRoutes({ harmonia, limits }: RouteDeps) {
   return new Hono()
-    .post('/', async (c) => c.json(await harmonia.createTemplate(objectBody(await readJson(c, limits))), 201))
+    .post('/', async (c) => created(c, await harmonia.createTemplate(objectBody(await readJson(c, limits)))))
     .get('/', async (c) => c.json(await harmonia.listTemplates(listQuery(c))))
     .get('/:id', async (c) => {
       const version = queryInt(c, 'version')
@@ -18,6 +19,6 @@ export function templateRoutes({ harmonia, limits }: RouteDeps) {
     })
     .post('/:id/instantiate', async (c) => {
       const body = await readJson(c, limits)
-      return c.json(await harmonia.instantiateTemplate(c.req.param('id'), body === undefined ? {} : objectBody(body)), 201)
+      return created(c, await harmonia.instantiateTemplate(c.req.param('id'), body === undefined ? {} : objectBody(body)))
     })
 }

@@ -1,11 +1,12 @@
 import { Hono } from 'hono'
+import { created } from '../audit.js'
 import { readJson } from '../body.js'
 import { listQuery, objectBody, queryInt, type RouteDeps } from './common.js'
 
 /** `/workflows` (API.md "Workflows"). */
 export function workflowRoutes({ harmonia, limits }: RouteDeps) {
   return new Hono()
-    .post('/', async (c) => c.json(await harmonia.createWorkflow(objectBody(await readJson(c, limits))), 201))
+    .post('/', async (c) => created(c, await harmonia.createWorkflow(objectBody(await readJson(c, limits)))))
     .get('/', async (c) => c.json(await harmonia.listWorkflows(listQuery(c))))
     .get('/:id', async (c) => {
       const version = queryInt(c, 'version')
