@@ -206,27 +206,30 @@ describeEachStore('control flow over HTTP', () => {
     clock.set(START)
     call = apiClient(() => server!.url)
     // The commit that records the child link waits for the test: the pause arrives while the child does not exist yet.
+    // The link may ride on the parent's creating commit (its task can start the child within the same tick), and the
+    // POST answers only after that commit: the parent's id comes from the held commit, not from the POST's answer.
     const inner = testStore()
-    const linkReached = deferred()
+    const linkReached = deferred<string>()
     const release = deferred()
     let held = false
     await open({
       ...inner,
       async commit(batch) {
-        const links = !held && batch.tasks.some((t) => t.row.child_execution_id)
-        if (links) {
+        const link = held ? undefined : batch.tasks.find((t) => t.row.child_execution_id)
+        if (link) {
           held = true
-          linkReached.resolve()
+          linkReached.resolve(link.execution_id)
           await release.promise
         }
         await inner.commit(batch)
       },
     })
-    const id = await start(await createWorkflow(parentOf({ workflow_id: await createWorkflow(gated) })))
-    await linkReached.promise
+    const starting = start(await createWorkflow(parentOf({ workflow_id: await createWorkflow(gated) })))
+    const id = await linkReached.promise
     const pausing = call('POST', `/api/executions/${id}/pause`)
     await new Promise((r) => setTimeout(r, 20))
     release.resolve()
+    expect(await starting).toBe(id)
     expect((await pausing).body.status).toBe('paused')
     const child = (await get(id)).task_executions.call.child_execution_id as string
     await until(async () => (await call('GET', `/api/executions/${child}`)).status === 200, 'the child to exist')
