@@ -10,6 +10,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import { lockDataDir } from './data-dir-lock.js'
 import { guardBegin } from './postgres-begin.js'
+import { preferPrepared } from './postgres-prepare.js'
 import * as schema from './schema/index.js'
 
 /**
@@ -100,7 +101,9 @@ const OUTAGE_SETTINGS = {
 
 async function openPostgres(url: string, options: OpenDatabaseOptions): Promise<DatabaseHandle> {
   // guardBegin: a transaction open when Postgres stops must not take the process down (postgres-begin.ts).
-  const client = guardBegin(postgres(url, { max: options.max ?? 10, onnotice: () => {}, ...OUTAGE_SETTINGS }))
+  // preferPrepared: one round trip per statement instead of two (postgres-prepare.ts).
+  const prepare = { enabled: (process.env.HARMONIA_PG_PREPARE ?? 'on').toLowerCase() !== 'off' }
+  const client = preferPrepared(guardBegin(postgres(url, { max: options.max ?? 10, onnotice: () => {}, ...OUTAGE_SETTINGS })), prepare)
   const driverDb = drizzlePostgres({ client, schema })
   const db: Database = driverDb
   const handle: DatabaseHandle = {
