@@ -317,6 +317,8 @@ function assemble(options: HarmoniaOptions, store: Store) {
         // next start to finish); no tick begins after this.
         await scheduler.stop()
         await worker.stop()
+        // Before the supervisor: what it stops is released, and must not be claimed back by this node.
+        await cluster?.quiesce()
         await supervisor.stop()
         // Releases what the supervisor stopped unfinished: other nodes take it over at once.
         await cluster?.stop()

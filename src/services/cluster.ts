@@ -82,6 +82,8 @@ export function createCluster(
     nodes: (): Promise<NodeRecord[]> => cluster.nodes(leaseSeconds * 2),
     /** Graceful stop, first step: no new claims, no new attempts; resolves once the attempts in flight are done. */
     drain: () => ownership.drain(),
+    /** Before the supervisor stops: no claim from now on (ownership.ts `quiesce`). */
+    quiesce: () => ownership.quiesce(),
     /** After the supervisor stopped: releases the leases, stops listening. */
     async stop(): Promise<void> {
       if (!started) return

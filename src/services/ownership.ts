@@ -218,7 +218,7 @@ export function createOwnership(
     hasRoom: () => !draining && supervisor.liveCount < options.maxExecutions,
     /** Claims one execution nobody holds (a command for it reached this node); true when this node holds it now. */
     async claimOne(executionId: string): Promise<boolean> {
-      if (stopped) return false
+      if (stopped || draining) return false
       const sentAt = Date.now()
       const [record] = await cluster.claim({ owner: nodeId, limit: 1, leaseSeconds, ids: [executionId] })
       if (!record) return false
@@ -230,6 +230,16 @@ export function createOwnership(
     drain(): Promise<void> {
       draining = true
       return supervisor.drain()
+    },
+    /**
+     * Before the supervisor stops (a close): claims nothing more, once the claim in flight is done. Otherwise the
+     * release of what the supervisor stops — announced on `harmonia_work`, which this node hears too — would bring it
+     * straight back here, running handlers on a node that is closing (seen in a restart test: a task completed by the
+     * closed engine).
+     */
+    async quiesce(): Promise<void> {
+      draining = true
+      await claiming
     },
     /** Last step (after the supervisor stopped): releases every lease so others take over at once. */
     async stop(): Promise<void> {
