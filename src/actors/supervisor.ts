@@ -383,5 +383,7 @@ const wireTask = ({ snapshot: _s, skip: _k, awaiting: _a, ...wire }: TaskRow): T
 function finishedCopy(view: Execution): Execution {
   const task_executions: Execution['task_executions'] = {}
   for (const task of Object.values(view.task_executions) as TaskRow[]) setOwn(task_executions, task.task_id, wireTask(task))
-  return structuredClone({ ...view, task_executions })
+  // Not deep-copied: the journal forgets the view right after (nothing changes it again), and the finished cache
+  // hands out copies of what it keeps.
+  return { ...view, task_executions }
 }
