@@ -5,17 +5,19 @@
  * (b) 1,000 executions of a 10-task chain POSTed 50 at a time, round-robin over the nodes: tasks/s, first POST to last
  *     execution finished (polled on node 1's list, cheap);
  * (c) start → result across nodes: POST a 1-task execution on node 1, wait for workflow_completed on an SSE stream
- *     opened on node N; p50/p99 of 200 sequential samples (after 20 warm-ups);
+ *     opened on node N; p50/p99 of 200 sequential samples (after 20 warm-ups), and the POST's own p50;
  * (d) server CPU µs per task for (a) and (b), user + system time summed over every node process, and how busy the
  *     whole machine was during (b) (2 cores shared by the nodes, Postgres and this load generator);
  * (e) server CPU µs per task at a FIXED load per node: 30 chain executions/s POSTed to each node for 10 s. Under (b)
  *     N nodes split one load, so each commits smaller batches and the machine is oversubscribed; here every node
  *     carries the same load whatever N, so a per-task cost that grows with N would be cross-node overhead (hints,
- *     claims, leases), not batching.
+ *     claims, leases), not batching;
+ * (f) memory: each node's RSS once started (idle) and its peak over the run (VmHWM), the largest node's.
  * Each measurement has a deadline (BENCH_NODES_TIMEOUT seconds, default 90) and shows "timeout" past it; BENCH_NODES
  * picks the node counts (default 1,2,3). The load generator (this process) shares the machine with the nodes and
  * Postgres. Prints, never fails.
  */
+import { readFileSync } from 'node:fs'
 import { performance } from 'node:perf_hooks'
 import postgres from 'postgres'
 import { busyPercent, createDatabase, cpuSeconds, machineTicks, startNode, stopNode, type Node } from './cluster.js'
@@ -43,9 +45,26 @@ type Row = {
   fixedCpu: string
   p50: string
   p99: string
+  postP50: string
+  idleRss: string
+  peakRss: string
   chainRate?: number
 }
 type ExecutionList = { items: { execution_id: string; status: string }[]; total: number }
+const EMPTY: Row = {
+  nodes: 0,
+  fan: '-',
+  chains: '-',
+  fanCpu: '-',
+  chainCpu: '-',
+  busy: '-',
+  fixedCpu: '-',
+  p50: '-',
+  p99: '-',
+  postP50: '-',
+  idleRss: '-',
+  peakRss: '-',
+}
 const notes: string[] = []
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const perTask = (cpu: number, tasks: number) => (Number.isNaN(cpu) ? 'n/a' : fmt((cpu * 1e6) / tasks))
@@ -146,15 +165,17 @@ async function fixedLoad(nodes: Node[], signal: AbortSignal): Promise<{ cpu: num
 }
 
 /** (c): POST on node 1, terminal event on the last node's SSE stream; each sample gets 10 s at most. */
-async function latency(nodes: Node[], signal: AbortSignal): Promise<{ p50: number; p99: number }> {
+async function latency(nodes: Node[], signal: AbortSignal): Promise<{ p50: number; p99: number; postP50: number }> {
   const first = nodes[0]!.url
   const last = nodes[nodes.length - 1]!.url
   const tasks = [{ id: 'n', component: 'harmonia', action: 'noop' }]
   const wf = await json(`${first}/api/workflows`, { name: 'bench-one', tasks }, signal)
   const samples: number[] = []
+  const posts: number[] = []
   for (let i = 0; i < WARM_UP + SAMPLES; i++) {
     const t0 = performance.now()
     const ex = await json(`${first}/api/executions`, { workflow_id: wf.workflow_id }, signal)
+    if (i >= WARM_UP) posts.push(performance.now() - t0)
     const type = await withDeadline(10_000, (own) => terminalEvent(last, ex.execution_id, AbortSignal.any([own, signal]))).catch(
       (error: unknown) => {
         throw error instanceof Timeout ? new Timeout(`sample ${i + 1} saw no terminal event on ${nodes.at(-1)!.id} within 10 s`) : error
@@ -163,9 +184,23 @@ async function latency(nodes: Node[], signal: AbortSignal): Promise<{ p50: numbe
     if (type !== 'workflow_completed') throw new Error(`sample ${i + 1} ended ${type}`)
     if (i >= WARM_UP) samples.push(performance.now() - t0)
   }
-  samples.sort((a, b) => a - b)
-  const q = (p: number) => samples[Math.min(samples.length - 1, Math.floor(p * samples.length))]!
-  return { p50: q(0.5), p99: q(0.99) }
+  const q = (values: number[], p: number) => values.sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(p * values.length))]!
+  return { p50: q(samples, 0.5), p99: q(samples, 0.99), postP50: q(posts, 0.5) }
+}
+
+/** A node's resident memory in MiB from /proc/<pid>/status: `VmRSS` now, or `VmHWM` (its peak so far). */
+function rssMiB(node: Node, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const status = readFileSync(`/proc/${node.process.pid}/status`, 'utf8')
+    const kib = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
+    return kib / 1024
+  } catch {
+    return NaN
+  }
+}
+const largest = (nodes: Node[], field: 'VmRSS' | 'VmHWM') => {
+  const mib = Math.max(...nodes.map((node) => rssMiB(node, field)))
+  return Number.isNaN(mib) ? 'n/a' : fmt(mib)
 }
 
 /**
@@ -199,12 +234,14 @@ async function attempt<T>(what: string, n: number, fn: (signal: AbortSignal) => 
 }
 
 async function run(server: string, n: number): Promise<Row> {
-  const row: Row = { nodes: n, fan: '-', chains: '-', fanCpu: '-', chainCpu: '-', busy: '-', fixedCpu: '-', p50: '-', p99: '-' }
+  const row: Row = { ...EMPTY, nodes: n }
   const db = await createDatabase(server, `n${n}`)
   const nodes: Node[] = []
   try {
     // One after the other: node 1 migrates the fresh database before the others open it.
     for (let i = 1; i <= n; i++) nodes.push(await startNode(db.url, `bench-${i}`))
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    row.idleRss = largest(nodes, 'VmRSS')
     const fan = await attempt('fan-out', n, (signal) => fanOut(nodes, signal))
     if (typeof fan === 'string') row.fan = row.fanCpu = fan
     else [row.fan, row.fanCpu] = [fmt(fan.rate), perTask(fan.cpu, ELEMENTS)]
@@ -218,8 +255,9 @@ async function run(server: string, n: number): Promise<Row> {
     const fixed = await attempt('fixed load', n, (signal) => fixedLoad(nodes, signal))
     row.fixedCpu = typeof fixed === 'string' ? fixed : perTask(fixed.cpu, fixed.tasks)
     const lat = await attempt('latency', n, (signal) => latency(nodes, signal))
-    if (typeof lat === 'string') row.p50 = row.p99 = lat
-    else [row.p50, row.p99] = [lat.p50.toFixed(1), lat.p99.toFixed(1)]
+    if (typeof lat === 'string') row.p50 = row.p99 = row.postP50 = lat
+    else [row.p50, row.p99, row.postP50] = [lat.p50.toFixed(1), lat.p99.toFixed(1), lat.postP50.toFixed(1)]
+    row.peakRss = largest(nodes, 'VmHWM')
     await duplicates(db.url, n)
     for (const node of nodes)
       if (node.process.exitCode !== null || node.process.signalCode !== null)
@@ -233,7 +271,15 @@ async function run(server: string, n: number): Promise<Row> {
   return row
 }
 
-function table(rows: Row[]): void {
+function table(head: string[], cells: string[][]): void {
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
+  const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(' | ')
+  console.log(line(head))
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'))
+  for (const c of cells) console.log(line(c))
+}
+
+function tables(rows: Row[]): void {
   const head = [
     'nodes',
     'fan-out tasks/s',
@@ -245,12 +291,14 @@ function table(rows: Row[]): void {
     'p50 ms',
     'p99 ms',
   ]
-  const cells = rows.map((r) => [String(r.nodes), r.fan, r.chains, r.fanCpu, r.chainCpu, r.busy, r.fixedCpu, r.p50, r.p99])
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
-  const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join(' | ')
-  console.log(line(head))
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'))
-  for (const c of cells) console.log(line(c))
+  table(
+    head,
+    rows.map((r) => [String(r.nodes), r.fan, r.chains, r.fanCpu, r.chainCpu, r.busy, r.fixedCpu, r.p50, r.p99]),
+  )
+  table(
+    ['nodes', 'POST p50 ms', 'idle RSS MiB (largest node)', 'peak RSS MiB (largest node)'],
+    rows.map((r) => [String(r.nodes), r.postP50, r.idleRss, r.peakRss]),
+  )
 }
 
 export async function nodesBench(): Promise<void> {
@@ -278,12 +326,12 @@ export async function nodesBench(): Promise<void> {
     rows.push(
       await run(server, n).catch((error: unknown) => {
         notes.push(`${n} node(s): ${String(error)}`)
-        return { nodes: n, fan: 'failed', chains: 'failed', fanCpu: '-', chainCpu: '-', busy: '-', fixedCpu: '-', p50: '-', p99: '-' }
+        return { ...EMPTY, nodes: n, fan: 'failed', chains: 'failed' }
       }),
     )
     console.log(`  ${n} node(s) done in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
   }
-  table(rows)
+  tables(rows)
   const one = rows.find((r) => r.nodes === 1)?.chainRate
   const two = rows.find((r) => r.nodes === 2)?.chainRate
   console.log(`chains tasks/s, 2 nodes / 1 node: ${one && two ? `×${(two / one).toFixed(2)}` : 'n/a'}`)
