@@ -106,12 +106,16 @@ function wrap(log: PinoLogger): Logger {
  */
 function lazyChild(log: PinoLogger, fields: Record<string, unknown>): Logger {
   let made: Logger | undefined
-  const child = () => (made ??= wrap(log.child(fields)))
+  const at =
+    (level: 'debug' | 'info' | 'warn' | 'error') =>
+    (message: string, more?: Record<string, unknown>): void => {
+      if (log.isLevelEnabled(level)) (made ??= wrap(log.child(fields)))[level](message, more)
+    }
   return {
-    debug: (message, more) => (log.isLevelEnabled('debug') ? child().debug(message, more) : undefined),
-    info: (message, more) => (log.isLevelEnabled('info') ? child().info(message, more) : undefined),
-    warn: (message, more) => child().warn(message, more),
-    error: (message, more) => child().error(message, more),
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
     child: (more) => lazyChild(log, { ...fields, ...more }),
   }
 }
