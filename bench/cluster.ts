@@ -1,6 +1,6 @@
 /**
  * Real Harmonia server processes for the multi-node bench (nodes.ts): a database of their own on a Postgres server,
- * `node --import tsx src/main.ts` per node on a free port, their CPU time from /proc, and a stop that cannot hang.
+ * `node dist/main.js` per node (what `npm start` runs) on a free port, their CPU time from /proc, and a stop that cannot hang.
  * A few lines are copied from test/support/processes.ts (freePort, the clean environment) so the bench does not
  * depend on test/.
  */
@@ -57,10 +57,18 @@ export async function createDatabase(serverUrl: string, suffix: string): Promise
 
 export type Node = { id: string; url: string; process: ChildProcess; output(): string; exited: Promise<void> }
 
+/** Compiles src/ to dist/ if it is missing or stale (as `npm start` does), once per bench run. */
+let built = false
+function ensureBuilt(): void {
+  if (built) return
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: ROOT, stdio: 'inherit' })
+  built = true
+}
+
 /**
- * Spawns one server as `npm start` does (same node flags), without an npm wrapper: the child's pid is the node
- * process itself, whose /proc stat counts all its threads (tsx's loader thread included). Resolves once GET /health
- * answers 200; rejects if the process exits first or after `ms`.
+ * Spawns one server as `npm start` does (the compiled dist/main.js, same node flags), without an npm wrapper: the
+ * child's pid is the node process itself, whose /proc stat counts all its threads. Resolves once GET /health answers
+ * 200; rejects if the process exits first or after `ms`.
  */
 export async function startNode(databaseUrl: string, id: string, ms = 60_000): Promise<Node> {
   const port = await freePort()
@@ -80,7 +88,8 @@ export async function startNode(databaseUrl: string, id: string, ms = 60_000): P
   })
   // BENCH_NODE_FLAGS adds node flags to every node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them).
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, '--import', 'tsx', 'src/main.ts'], {
+  ensureBuilt()
+  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, 'dist/main.js'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

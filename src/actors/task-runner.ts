@@ -1,8 +1,8 @@
-import { fromPromise } from 'xstate'
 import { sleepOn, type Clock } from '../clock.js'
 import { TerminalTaskError } from '../errors.js'
 import { unstorable } from '../json.js'
 import type { Logger } from '../logger.js'
+import { attemptActions } from '../machines/attempts.js'
 import { taskMachine, type AttemptInput } from '../machines/task.machine.js'
 import type { HandlerContext } from '../components/handler.js'
 import type { ComponentRegistry } from '../components/registry.js'
@@ -54,7 +54,7 @@ export function toJson(value: unknown): unknown {
 }
 
 /**
- * The task machine with the real component call: one invocation of `runTask` is one attempt. It waits for a slot of
+ * The task machine with the real component call: one `startAttempt` is one attempt. It waits for a slot of
  * the process-wide limit, resolves the handler, builds its context and copies its output. Calls are at-least-once:
  * after a crash an attempt runs again with the same attempt number and idempotency key.
  */
@@ -152,12 +152,9 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
   }
 
   return taskMachine.provide({
-    actors: {
-      runTask: fromPromise<unknown, AttemptInput>(async ({ input, signal }) => {
-        if (input.fanOut) return runFanOut(input, signal, { ...deps.fanOut, clock, now: deps.now, call: callComponent })
-        return callComponent(input, signal)
-      }),
-    },
+    actions: attemptActions(({ input, signal }) =>
+      input.fanOut ? runFanOut(input, signal, { ...deps.fanOut, clock, now: deps.now, call: callComponent }) : callComponent(input, signal),
+    ),
   })
 }
 export type TaskLogic = ReturnType<typeof createTaskLogic>

@@ -1,4 +1,4 @@
-import { and, assign, cancel, emit, enqueueActions, fromPromise, setup } from 'xstate'
+import { and, assign, cancel, emit, enqueueActions, setup } from 'xstate'
 import { toTaskFailure, type TaskFailure } from '../errors.js'
 import type { RetryPolicy } from '../model/definition.js'
 import { backoffMs, nextRandom } from './backoff.js'
@@ -6,8 +6,10 @@ import type { FanOutSpec } from './fan-out.js'
 
 /**
  * One task's life: attempts, a timeout per attempt, retries with exponential backoff and jitter, pause and cancel.
- * Pure: the component call (`runTask`) is provided by the runtime;
- * time reaches the machine only through XState's clock (`after`), randomness through the PRNG state in context.
+ * Pure: the component call is provided by the runtime as two actions (`startAttempt`, `abortAttempt`; see
+ * attempts.ts), and its outcome comes back as `attempt.done` / `attempt.failed` naming the attempt. An invoked promise
+ * actor would do the same at the cost of a second actor per attempt, which was a fifth of a task's CPU time.
+ * Time reaches the machine only through XState's clock (`after`), randomness through the PRNG state in context.
  *
  * States (each one a task status of src/model/status.ts; `pending` and `skipped` tasks have no actor — they are
  * records of the execution supervisor, which spawns a task actor straight into `running`):
@@ -83,7 +85,11 @@ export type AttemptInput = {
   index?: number
 }
 
+/** The outcome of an attempt, sent to the task actor by the runtime's `startAttempt`; a stale attempt's is ignored. */
+export type AttemptOutcome = { type: 'attempt.done'; attempt: number; output: unknown } | { type: 'attempt.failed'; attempt: number; error: unknown }
+
 export type TaskCommand =
+  | AttemptOutcome
   | { type: 'task.timeout' }
   | { type: 'task.retry' }
   | { type: 'task.pause' }
@@ -127,6 +133,23 @@ const resumes = (context: TaskContext): boolean => context.resume !== null && co
 const attemptTimeoutMs = (context: TaskContext): number | undefined =>
   resumes(context) && context.resume!.timeoutMs !== undefined ? context.resume!.timeoutMs : context.timeoutMs
 
+/** What the component call of the current attempt receives. */
+export function attemptInputOf(context: TaskContext): AttemptInput {
+  const timeoutMs = attemptTimeoutMs(context)
+  return {
+    executionId: context.executionId,
+    workflowId: context.workflowId,
+    taskId: context.taskId,
+    component: context.component,
+    action: context.action,
+    input: context.input,
+    attempt: context.attempt,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    awaitingCallback: resumes(context),
+    ...(context.fanOut ? { fanOut: context.fanOut } : {}),
+  }
+}
+
 const failureOf = (context: TaskContext, error: unknown): TaskFailure => toTaskFailure(error, context.policy.non_retryable_errors)
 const errorOf = (event: unknown): unknown => (event as { error?: unknown }).error
 
@@ -138,13 +161,8 @@ export const taskMachine = setup({
     emitted: {} as TaskReport,
     output: {} as TaskOutput,
   },
-  actors: {
-    // The runtime provides the component call via taskMachine.provide({ actors }); this default keeps the machine runnable alone.
-    runTask: fromPromise<unknown, AttemptInput>(async () => {
-      throw new Error('runTask is not provided')
-    }),
-  },
   guards: {
+    currentAttempt: ({ context, event }) => (event as AttemptOutcome).attempt === context.attempt,
     attemptsLeft: ({ context }) => context.attempt < context.policy.max_attempts,
     retryableError: ({ context, event }) => failureOf(context, errorOf(event)).retryable,
     pauseRequested: ({ context }) => context.pauseRequested,
@@ -153,6 +171,14 @@ export const taskMachine = setup({
     backoff: ({ context }) => context.backoffMs,
   },
   actions: {
+    // The runtime provides the component call via taskMachine.provide({ actions: attemptActions(run) }); this default
+    // keeps the machine runnable alone (every attempt fails).
+    // (An action of no parameters defeats setup()'s type inference: hence the unused `_`.)
+    startAttempt: ({ context, self }) => {
+      const attempt = context.attempt
+      queueMicrotask(() => self.send({ type: 'attempt.failed', attempt, error: new Error('startAttempt is not provided') }))
+    },
+    abortAttempt: (_) => {},
     // A parent (the execution supervisor) gets every report; a standalone actor emits them for `actor.on()`.
     report: enqueueActions(({ enqueue, context, self }, params: ReportParams) => {
       const report = reportOf(context, params.kind)
@@ -212,42 +238,24 @@ export const taskMachine = setup({
   initial: 'running',
   states: {
     running: {
-      entry: ['beginAttempt', 'armTimeout', { type: 'report', params: { kind: 'started' } }],
-      invoke: {
-        src: 'runTask',
-        input: ({ context }): AttemptInput => {
-          const timeoutMs = attemptTimeoutMs(context)
-          return {
-            executionId: context.executionId,
-            workflowId: context.workflowId,
-            taskId: context.taskId,
-            component: context.component,
-            action: context.action,
-            input: context.input,
-            attempt: context.attempt,
-            ...(timeoutMs === undefined ? {} : { timeoutMs }),
-            awaitingCallback: resumes(context),
-            ...(context.fanOut ? { fanOut: context.fanOut } : {}),
-          }
-        },
-        onDone: { target: 'completed', actions: 'recordOutput' },
-        onError: [
+      entry: ['beginAttempt', 'armTimeout', { type: 'report', params: { kind: 'started' } }, 'startAttempt'],
+      // The attempt timeout is a delayed event raised only when a timeout is set (no timer otherwise).
+      exit: ['abortAttempt', cancel('attemptTimeout')],
+      on: {
+        'attempt.done': { guard: 'currentAttempt', target: 'completed', actions: 'recordOutput' },
+        'attempt.failed': [
           {
-            guard: and(['retryableError', 'attemptsLeft', 'pauseRequested']),
+            guard: and(['currentAttempt', 'retryableError', 'attemptsLeft', 'pauseRequested']),
             target: 'paused',
             actions: ['recordError', 'drawBackoff', { type: 'report', params: { kind: 'retrying' } }],
           },
           {
-            guard: and(['retryableError', 'attemptsLeft']),
+            guard: and(['currentAttempt', 'retryableError', 'attemptsLeft']),
             target: 'retrying',
             actions: ['recordError', 'drawBackoff', { type: 'report', params: { kind: 'retrying' } }],
           },
-          { target: 'failed', actions: 'recordError' },
+          { guard: 'currentAttempt', target: 'failed', actions: 'recordError' },
         ],
-      },
-      // The attempt timeout is a delayed event raised only when a timeout is set (no timer otherwise).
-      exit: cancel('attemptTimeout'),
-      on: {
         'task.timeout': [
           {
             guard: and(['attemptsLeft', 'pauseRequested']),

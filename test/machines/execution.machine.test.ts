@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { createActor, fromPromise, SimulatedClock, toPromise, waitFor } from 'xstate'
+import { createActor, SimulatedClock, toPromise, waitFor } from 'xstate'
 import type { ExecutionInput } from '../../src/machines/execution.context.js'
 import { executionMachine } from '../../src/machines/execution.machine.js'
 import type { Emitted } from '../../src/machines/events.js'
+import { attemptActions } from '../../src/machines/attempts.js'
 import { taskMachine, type AttemptInput } from '../../src/machines/task.machine.js'
 import { parseWorkflowDefinition } from '../../src/model/validate.js'
 import { EXECUTION_STATUSES } from '../../src/model/status.js'
@@ -13,7 +14,7 @@ type Run = (i: AttemptInput) => unknown
 function embed(body: unknown, run: Run, over: Partial<ExecutionInput> = {}) {
   const definition = parseWorkflowDefinition(body)
   const machine = executionMachine.provide({
-    actors: { task: taskMachine.provide({ actors: { runTask: fromPromise<unknown, AttemptInput>(async ({ input }) => run(input)) } }) },
+    actors: { task: taskMachine.provide({ actions: attemptActions(async ({ input }) => run(input)) }) },
   })
   const clock = new SimulatedClock()
   const facts: Emitted[] = []
@@ -114,7 +115,7 @@ describe('executionMachine', () => {
       ],
     })
     const machine = executionMachine.provide({
-      actors: { task: taskMachine.provide({ actors: { runTask: fromPromise(({ signal: s }) => ((signal = s), new Promise(() => {}))) } }) },
+      actors: { task: taskMachine.provide({ actions: attemptActions(({ signal: s }) => ((signal = s), new Promise(() => {}))) }) },
     })
     const actor = createActor(machine, {
       input: { executionId: 'e', workflowId: 'w', workflowVersion: 1, definition, input: {}, seed: 3 },

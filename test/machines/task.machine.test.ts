@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
-import { createActor, fromPromise, SimulatedClock, toPromise, waitFor } from 'xstate'
+import { createActor, SimulatedClock, toPromise, waitFor } from 'xstate'
 import { TerminalTaskError } from '../../src/errors.js'
 import { baseBackoffMs, backoffMs, nextRandom } from '../../src/machines/backoff.js'
+import { attemptActions } from '../../src/machines/attempts.js'
 import { taskMachine, type AttemptInput, type TaskInput, type TaskReport } from '../../src/machines/task.machine.js'
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/model/definition.js'
 import { TASK_STATUSES } from '../../src/model/status.js'
@@ -23,7 +24,7 @@ const input = (over: Partial<TaskInput> = {}): TaskInput => ({
 /** A runTask whose attempts follow a script: each step returns a value or throws. */
 const scripted = (...steps: Array<(i: AttemptInput) => unknown>) => {
   let call = 0
-  return fromPromise<unknown, AttemptInput>(async ({ input }) => steps[call++]!(input))
+  return async ({ input }: { input: AttemptInput }) => steps[call++]!(input)
 }
 
 function start(machine: typeof taskMachine, over: Partial<TaskInput> = {}, clock = new SimulatedClock()) {
@@ -40,7 +41,9 @@ describe('taskMachine', () => {
   })
 
   it('running → completed, reporting the start of attempt 1', async () => {
-    const { actor, reports } = start(taskMachine.provide({ actors: { runTask: scripted((i) => ({ got: i.input, attempt: i.attempt })) } }))
+    const { actor, reports } = start(
+      taskMachine.provide({ actions: attemptActions(scripted((i) => ({ got: i.input, attempt: i.attempt }))) }),
+    )
     await expect(toPromise(actor)).resolves.toEqual({
       taskId: 't1',
       status: 'completed',
@@ -53,14 +56,14 @@ describe('taskMachine', () => {
 
   it('running → retrying after a retryable failure, back to running after exactly the backoff', async () => {
     const machine = taskMachine.provide({
-      actors: {
-        runTask: scripted(
+      actions: attemptActions(
+        scripted(
           () => {
             throw new Error('flaky')
           },
           () => 'ok',
         ),
-      },
+      ),
     })
     const { actor, reports, clock } = start(machine)
     await waitFor(actor, (s) => s.matches('retrying'))
@@ -81,7 +84,7 @@ describe('taskMachine', () => {
     const boom = () => {
       throw new Error('boom')
     }
-    const { actor, clock } = start(taskMachine.provide({ actors: { runTask: scripted(boom, boom) } }), {
+    const { actor, clock } = start(taskMachine.provide({ actions: attemptActions(scripted(boom, boom)) }), {
       policy: policy({ max_attempts: 2 }),
     })
     await waitFor(actor, (s) => s.matches('retrying'))
@@ -92,11 +95,11 @@ describe('taskMachine', () => {
   it('running → failed at once on a TerminalTaskError or a listed non-retryable code', async () => {
     const terminal = start(
       taskMachine.provide({
-        actors: {
-          runTask: scripted(() => {
+        actions: attemptActions(
+          scripted(() => {
             throw new TerminalTaskError('no', { code: 'nope' })
           }),
-        },
+        ),
       }),
     )
     await expect(toPromise(terminal.actor)).resolves.toMatchObject({
@@ -107,11 +110,11 @@ describe('taskMachine', () => {
 
     const listed = start(
       taskMachine.provide({
-        actors: {
-          runTask: scripted(() => {
+        actions: attemptActions(
+          scripted(() => {
             throw Object.assign(new Error('quota'), { code: 'QUOTA' })
           }),
-        },
+        ),
       }),
       { policy: policy({ max_attempts: 5, non_retryable_errors: ['QUOTA'] }) },
     )
@@ -125,12 +128,10 @@ describe('taskMachine', () => {
   it('running → retrying on the attempt timeout, aborting the attempt signal', async () => {
     const signals: AbortSignal[] = []
     const machine = taskMachine.provide({
-      actors: {
-        runTask: fromPromise<unknown, AttemptInput>(({ input, signal }) => {
-          signals.push(signal)
-          return input.attempt === 1 ? new Promise(() => {}) : Promise.resolve('second')
-        }),
-      },
+      actions: attemptActions(({ input, signal }) => {
+        signals.push(signal)
+        return input.attempt === 1 ? new Promise(() => {}) : Promise.resolve('second')
+      }),
     })
     const { actor, clock, reports } = start(machine, { timeoutMs: 3000 })
     await waitFor(actor, (s) => s.matches('running'))
@@ -146,7 +147,7 @@ describe('taskMachine', () => {
 
   it('no timeout configured: a slow attempt is never cut', async () => {
     const slow = deferred<unknown>()
-    const { actor, clock } = start(taskMachine.provide({ actors: { runTask: fromPromise(() => slow.promise) } }))
+    const { actor, clock } = start(taskMachine.provide({ actions: attemptActions(() => slow.promise) }))
     await waitFor(actor, (s) => s.matches('running'))
     clock.increment(10 * 24 * 3600 * 1000)
     expect(actor.getSnapshot().value).toBe('running')
@@ -157,12 +158,12 @@ describe('taskMachine', () => {
   it('pause while running lets the attempt finish; a failure then waits in paused until resume', async () => {
     const attempt = deferred<never>()
     const machine = taskMachine.provide({
-      actors: {
-        runTask: scripted(
+      actions: attemptActions(
+        scripted(
           () => attempt.promise,
           () => 'after resume',
         ),
-      },
+      ),
     })
     const { actor, clock, reports } = start(machine)
     await waitFor(actor, (s) => s.matches('running'))
@@ -182,14 +183,14 @@ describe('taskMachine', () => {
 
   it('pause in backoff holds the retry; resume restarts the backoff', async () => {
     const machine = taskMachine.provide({
-      actors: {
-        runTask: scripted(
+      actions: attemptActions(
+        scripted(
           () => {
             throw new Error('x')
           },
           () => 'ok',
         ),
-      },
+      ),
     })
     const { actor, clock, reports } = start(machine)
     await waitFor(actor, (s) => s.matches('retrying'))
@@ -207,7 +208,7 @@ describe('taskMachine', () => {
 
   it('cancel aborts the running attempt and ends canceled', async () => {
     let signal: AbortSignal | undefined
-    const machine = taskMachine.provide({ actors: { runTask: fromPromise(({ signal: s }) => ((signal = s), new Promise(() => {}))) } })
+    const machine = taskMachine.provide({ actions: attemptActions(({ signal: s }) => ((signal = s), new Promise(() => {}))) })
     const { actor } = start(machine)
     await waitFor(actor, (s) => s.matches('running'))
     actor.send({ type: 'task.cancel', reason: 'user asked' })
@@ -216,17 +217,17 @@ describe('taskMachine', () => {
   })
 
   it('keeps the attempt count of a recovered task', async () => {
-    const { actor } = start(taskMachine.provide({ actors: { runTask: scripted((i) => i.attempt) } }), { attempt: 2 })
+    const { actor } = start(taskMachine.provide({ actions: attemptActions(scripted((i) => i.attempt)) }), { attempt: 2 })
     await expect(toPromise(actor)).resolves.toMatchObject({ output: 3, attempt: 3 })
   })
 
   it('round-trips its persisted snapshot through JSON while in backoff', async () => {
     const machine = taskMachine.provide({
-      actors: {
-        runTask: scripted(() => {
+      actions: attemptActions(
+        scripted(() => {
           throw new Error('x')
         }),
-      },
+      ),
     })
     const { actor } = start(machine)
     await waitFor(actor, (s) => s.matches('retrying'))

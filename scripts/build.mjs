@@ -1,0 +1,29 @@
+// `npm run build` (and `npm start`, `npm install`): compiles src/ to dist/ with tsc when dist/ is missing or older than
+// a source file, so a fresh clone's `npm install && npm start` serves compiled JavaScript without a manual step, and a
+// start after editing the sources never serves stale code. `--force` rebuilds whatever the timestamps say.
+import { execFileSync } from 'node:child_process'
+import { existsSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import process from 'node:process'
+
+const root = join(import.meta.dirname, '..')
+const stamp = join(root, 'dist', '.built')
+
+function newest(dir) {
+  let latest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
+  }
+  return latest
+}
+
+const sources = Math.max(newest(join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs))
+const fresh = !process.argv.includes('--force') && existsSync(stamp) && statSync(stamp).mtimeMs >= sources
+if (!fresh) {
+  // A removed source must not survive as a stale module in dist/.
+  rmSync(join(root, 'dist'), { recursive: true, force: true })
+  const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
+  execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root })
+  writeFileSync(stamp, `${new Date().toISOString()}\n`)
+}
