@@ -2,8 +2,8 @@
 // a source file, so a fresh clone's `npm install && npm start` serves compiled JavaScript without a manual step, and a
 // start after editing the sources never serves stale code. `--force` rebuilds whatever the timestamps say.
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs'
-import { join } from 'node:path'
+import { cpSync, existsSync, readdirSync, statSync, writeFileSync, rmSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import process from 'node:process'
 
 const root = join(import.meta.dirname, '..')
@@ -18,6 +18,12 @@ function newest(dir) {
   return latest
 }
 
+function mjsModules(dir) {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith('.mjs'))
+    .map((entry) => join(entry.parentPath ?? entry.path, entry.name))
+}
+
 const sources = Math.max(newest(join(root, 'src')), ...['tsconfig.json', 'tsconfig.build.json', 'package.json'].map((f) => statSync(join(root, f)).mtimeMs))
 const fresh = !process.argv.includes('--force') && existsSync(stamp) && statSync(stamp).mtimeMs >= sources
 if (!fresh) {
@@ -25,5 +31,7 @@ if (!fresh) {
   rmSync(join(root, 'dist'), { recursive: true, force: true })
   const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc')
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root })
+  // Plain JavaScript modules that run as their own process (src/db/pglite-initdb.mjs): tsc does not copy them.
+  for (const file of mjsModules(join(root, 'src'))) cpSync(file, join(root, 'dist', relative(join(root, 'src'), file)))
   writeFileSync(stamp, `${new Date().toISOString()}\n`)
 }

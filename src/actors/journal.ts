@@ -188,10 +188,20 @@ export function createJournal(deps: {
   function clearTimer(view: View, key: string): void {
     pending.timersSet.delete(timerId(view, key))
     pending.timersCleared.set(timerId(view, key), { execution_id: view.execution.execution_id, key })
+    const taskId = timerTask(key)
+    if (taskId !== undefined) view.taskTimers.get(taskId)?.delete(key)
+  }
+
+  /**
+   * Clears a task's timer only if it has one: every task start would otherwise send a DELETE for a retry timer that
+   * never existed. A task's timers are all known here (set through setTimer, or loaded by `open` after a restart).
+   */
+  function clearTaskTimer(view: View, taskId: string, key: string): void {
+    if (view.taskTimers.get(taskId)?.has(key)) clearTimer(view, key)
   }
 
   function clearTaskTimers(view: View, taskId: string): void {
-    for (const key of view.taskTimers.get(taskId) ?? []) clearTimer(view, key)
+    for (const key of [...(view.taskTimers.get(taskId) ?? [])]) clearTimer(view, key)
     view.taskTimers.delete(taskId)
   }
 
@@ -200,13 +210,13 @@ export function createJournal(deps: {
     const row = view.tasks.get(fact.taskId)!
     view.dirtyTasks.add(fact.taskId)
     if (fact.type === 'task.status') {
-      if (fact.status === 'paused') clearTimer(view, retryKey(fact.taskId))
+      if (fact.status === 'paused') clearTaskTimer(view, fact.taskId, retryKey(fact.taskId))
       // Released from a pause into a backoff that starts over.
       if (fact.status === 'retrying') setTimer(view, retryKey(fact.taskId), new Date(Date.parse(at) + (fact.delayMs ?? 0)).toISOString())
     } else if (fact.event === 'task_retrying') {
       setTimer(view, retryKey(fact.taskId), new Date(Date.parse(at) + Number(fact.data.delay_ms ?? 0)).toISOString())
     } else if (fact.event === 'task_started') {
-      clearTimer(view, retryKey(fact.taskId))
+      clearTaskTimer(view, fact.taskId, retryKey(fact.taskId))
       row.snapshot = null
       row.awaiting = null
     } else if (TASK_END.has(fact.event)) {

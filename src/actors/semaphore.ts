@@ -19,6 +19,12 @@ export function createSemaphore(limit: number) {
     get waiting() {
       return waiters.length
     },
+    /** Takes a slot if one is free now (nobody waiting): the common case, without a promise. */
+    tryAcquire(): boolean {
+      if (used >= limit || waiters.length > 0 || held) return false
+      used++
+      return true
+    },
     /** Resolves when a slot is held; rejects (and queues nothing) if `signal` aborts first. */
     acquire(signal?: AbortSignal): Promise<void> {
       if (used < limit && waiters.length === 0 && !held) {

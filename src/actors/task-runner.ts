@@ -79,8 +79,10 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
    * One call of the component: an attempt of a task, or of one fan-out element (`input.index`). An element's timers
    * are not durable and it cannot wait for a callback: its key would have to name the element (a known limit).
    */
-  async function callComponent(input: AttemptInput, signal: AbortSignal): Promise<unknown> {
+  async function callComponent(input: AttemptInput, abort: { readonly signal: AbortSignal }): Promise<unknown> {
     const { executionId, taskId, attempt, index } = input
+    // Read only where it is needed (see machines/attempts.ts: the signal is made on first use).
+    const signalOf = () => abort.signal
     const element = index !== undefined
     const pause = (n: number, ms: number, on: AbortSignal) => (element ? sleepOn(clock, ms, on) : durableSleep(input, n, ms, on))
     const deadline = input.timeoutMs === undefined ? null : new Date(deps.now() + input.timeoutMs).toISOString()
@@ -95,12 +97,13 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
       if (element) throw new TerminalTaskError('a fan-out element cannot wait for a callback (202)', { code: 'unsupported' })
       release()
       await deps.awaiting.remember(executionId, taskId, attempt, deadline)
-      return callbacks.wait(executionId, taskId, attempt, signal)
+      return callbacks.wait(executionId, taskId, attempt, signalOf())
     }
     /** A signal wait, raced against its durable timeout; whichever loses is stopped. */
     const waitForSignal = async (name: string, timeoutMs?: number) => {
       // A wait may last days: it holds no slot of the process-wide limit.
       release()
+      const signal = signalOf()
       const inner = new AbortController()
       const stop = () => inner.abort(signal.reason)
       signal.addEventListener('abort', stop, { once: true })
@@ -118,9 +121,9 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
       }
     }
     // A wait for a callback that a restart interrupted: the component answered 202 already; it is not called again.
-    if (input.awaitingCallback) return toJson(await callbacks.wait(executionId, taskId, attempt, signal))
+    if (input.awaitingCallback) return toJson(await callbacks.wait(executionId, taskId, attempt, signalOf()))
     // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
-    await semaphore.acquire(signal)
+    if (!semaphore.tryAcquire()) await semaphore.acquire(signalOf())
     holding = true
     try {
       // Checked at the last moment: a process that was frozen may resume here (a commit's answer arrives before any
@@ -135,9 +138,11 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
         idempotencyKey: element ? `${executionId}:${taskId}:${index}` : `${executionId}:${taskId}`,
         ...(element ? { index } : {}),
         deadline,
-        signal,
+        get signal() {
+          return signalOf()
+        },
         logger: deps.logger.child({ execution_id: executionId, task_id: taskId, attempt, ...(element ? { index } : {}) }),
-        sleep: (ms) => pause(sleeps++, ms, signal),
+        sleep: (ms) => pause(sleeps++, ms, signalOf()),
         awaitCallback,
         waitForSignal,
         now: deps.now,
@@ -152,8 +157,10 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
   }
 
   return taskMachine.provide({
-    actions: attemptActions(({ input, signal }) =>
-      input.fanOut ? runFanOut(input, signal, { ...deps.fanOut, clock, now: deps.now, call: callComponent }) : callComponent(input, signal),
+    actions: attemptActions((attempt) =>
+      attempt.input.fanOut
+        ? runFanOut(attempt.input, attempt.signal, { ...deps.fanOut, clock, now: deps.now, call: (element, signal) => callComponent(element, { signal }) })
+        : callComponent(attempt.input, attempt),
     ),
   })
 }

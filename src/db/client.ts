@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { PGlite } from '@electric-sql/pglite'
+import type { PGlite } from '@electric-sql/pglite'
 import type { ExtractTablesWithRelations } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core'
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
@@ -9,6 +9,7 @@ import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js'
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator'
 import postgres from 'postgres'
 import { lockDataDir } from './data-dir-lock.js'
+import { createFolderPglite, createMemoryPglite } from './pglite-open.js'
 import { guardBegin } from './postgres-begin.js'
 import { preferPrepared } from './postgres-prepare.js'
 import * as schema from './schema/index.js'
@@ -73,12 +74,13 @@ const MIGRATION_LOCK_KEY = 0x4861726d // "Harm"
 export async function openDatabase(url?: string, options: OpenDatabaseOptions = {}): Promise<DatabaseHandle> {
   const target = url ?? process.env.HARMONIA_DATA_DIR ?? DEFAULT_DATA_DIR
   if (/^postgres(ql)?:\/\//i.test(target)) return openPostgres(target, options)
-  if (target === 'memory://') return usePglite(await PGlite.create(), 'memory://', options)
+  if (target === 'memory://') return usePglite(await createMemoryPglite(), 'memory://', options)
   mkdirSync(target, { recursive: true })
   // Single-node: a second process on this folder is refused here, before PGlite touches its files.
   const lock = lockDataDir(target)
   try {
-    const handle = await usePglite(await PGlite.create(target), target, options)
+    const migrations = options.migrate === false ? null : (options.migrationsFolder ?? MIGRATIONS_FOLDER)
+    const handle = await usePglite(await createFolderPglite(target, migrations), target, options)
     return { ...handle, close: once(() => handle.close().finally(() => lock.release())) }
   } catch (error) {
     lock.release()

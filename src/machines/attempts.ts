@@ -1,8 +1,36 @@
 import type { AnyActorRef } from 'xstate'
 import { attemptInputOf, type AttemptInput, type AttemptOutcome, type TaskContext } from './task.machine.js'
 
+/** One attempt as its component call sees it: the input, and a signal that aborts when the attempt is given up. */
+export type AttemptCall = { readonly input: AttemptInput; readonly signal: AbortSignal }
+
 /** One attempt's component call: resolves with the output or rejects with the failure; stops when `signal` aborts. */
-export type AttemptRunner = (args: { input: AttemptInput; signal: AbortSignal }) => PromiseLike<unknown>
+export type AttemptRunner = (attempt: AttemptCall) => PromiseLike<unknown>
+
+/**
+ * An attempt in flight. Its AbortController is made the first time someone reads `signal`: most attempts end
+ * without anyone listening, and creating an AbortController costs about as much as the rest of a noop attempt.
+ */
+class Attempt implements AttemptCall {
+  #controller: AbortController | null = null
+  #aborted = false
+  constructor(readonly input: AttemptInput) {}
+
+  get signal(): AbortSignal {
+    if (!this.#controller) {
+      this.#controller = new AbortController()
+      // No reason given: the signal's reason is an AbortError, as for any aborted call.
+      if (this.#aborted) this.#controller.abort()
+    }
+    return this.#controller.signal
+  }
+
+  abort(): void {
+    if (this.#aborted) return
+    this.#aborted = true
+    this.#controller?.abort()
+  }
+}
 
 type ActionArgs = { context: TaskContext; self: AnyActorRef }
 
@@ -12,33 +40,32 @@ type ActionArgs = { context: TaskContext; self: AnyActorRef }
  * actor is stopped: XState runs no exit action on stop, so the first attempt subscribes to the actor's end.
  */
 export function attemptActions(run: AttemptRunner) {
-  const inFlight = new WeakMap<AnyActorRef, AbortController>()
+  const inFlight = new WeakMap<AnyActorRef, Attempt>()
   const watched = new WeakSet<AnyActorRef>()
   const abort = (self: AnyActorRef) => {
-    const controller = inFlight.get(self)
+    const attempt = inFlight.get(self)
     inFlight.delete(self)
-    // No reason given: the signal's reason is an AbortError, as for any aborted call.
-    controller?.abort()
+    attempt?.abort()
   }
 
   return {
     startAttempt: ({ context, self }: ActionArgs) => {
-      const attempt = context.attempt
-      const controller = new AbortController()
+      const number = context.attempt
+      const attempt = new Attempt(attemptInputOf(context))
       if (!watched.has(self)) {
         watched.add(self)
         self.subscribe({ complete: () => abort(self), error: () => abort(self) })
       }
-      inFlight.set(self, controller)
+      inFlight.set(self, attempt)
       const settled = (outcome: AttemptOutcome) => {
-        if (inFlight.get(self) !== controller) return
+        if (inFlight.get(self) !== attempt) return
         inFlight.delete(self)
         self.send(outcome)
       }
       // The executor runs the call at once; a call that throws instead of rejecting fails the attempt all the same.
-      new Promise<unknown>((resolve) => resolve(run({ input: attemptInputOf(context), signal: controller.signal }))).then(
-        (output) => settled({ type: 'attempt.done', attempt, output }),
-        (error: unknown) => settled({ type: 'attempt.failed', attempt, error }),
+      new Promise<unknown>((resolve) => resolve(run(attempt))).then(
+        (output) => settled({ type: 'attempt.done', attempt: number, output }),
+        (error: unknown) => settled({ type: 'attempt.failed', attempt: number, error }),
       )
     },
     abortAttempt: ({ self }: ActionArgs) => abort(self),
