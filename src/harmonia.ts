@@ -253,6 +253,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
   const retention = createRetention(ctx, finished)
   if (options.retention) retention.start(options.retention)
 
+  const audit = createAuditService(ctx)
   const harmonia: Harmonia = {
     ...workflows.api,
     ...executions.api,
@@ -260,7 +261,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
     ...createCheckpointService(ctx, executions),
     ...components.api,
     ...createCallbackService(ctx, { workflows, executions, registry }),
-    ...createAuditService(ctx),
+    ...audit,
     ...createSignalService(ctx, executions),
     ...subscriptions.api,
     get storeKind() {
@@ -322,6 +323,8 @@ function assemble(options: HarmoniaOptions, store: Store) {
         await supervisor.stop()
         // Releases what the supervisor stopped unfinished: other nodes take it over at once.
         await cluster?.stop()
+        // The audit entries of the last answers are written before the store goes.
+        await audit.auditWritten()
         await store.close()
       })()
       return closing

@@ -62,8 +62,8 @@ function targetOf(c: Context): string | null {
 
 /**
  * Records every state-changing request in the audit trail once it has been answered (its status included, refusals
- * too): who (the principal's actor, never a token), what, on which resource. A trail that cannot be written is logged;
- * the answer already given stands.
+ * too): who (the principal's actor, never a token), what, on which resource. The entry is logged at once and written
+ * with the next batch; a trail that cannot be written is logged, and the answer already given stands.
  */
 export function auditTrail(harmonia: Harmonia, logger: Logger | undefined): MiddlewareHandler {
   return async (c, next) => {
@@ -78,7 +78,9 @@ export function auditTrail(harmonia: Harmonia, logger: Logger | undefined): Midd
       target_id: targetOf(c),
       status: c.res.status,
     }
-    await harmonia
+    // Not awaited: the answer does not wait for its audit entry (a round trip of its own); reading the trail waits for
+    // the entries still being written (services/audit.ts).
+    void harmonia
       .recordAudit(entry)
       .catch((error: unknown) => logger?.error('audit trail not written', { ...entry, error: String(error) }))
   }

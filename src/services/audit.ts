@@ -8,14 +8,23 @@ export type AuditEntry = Omit<AuditRecord, 'audit_id' | 'time'>
 
 /**
  * The audit trail: every state-changing request, written in batches (the entries of one tick share one insert, so
- * auditing costs one round trip per tick, not one per request) and logged at info.
+ * auditing costs one round trip per tick, not one per request) and logged at info. The HTTP layer records an entry
+ * after answering and does not wait for it; reading the trail here first waits for the entries still being written,
+ * so a client that changed something and then reads the trail of this node sees its entry.
  */
 export function createAuditService(ctx: ServiceContext) {
   let queue: Array<{ record: AuditRecord; done: (error?: Error) => void }> = []
-  let scheduled = false
+  /** The next insert, gathering entries until the tick ends; null once it started. */
+  let scheduled: Promise<void> | null = null
+  /** Inserts scheduled or in flight. */
+  const writing = new Set<Promise<void>>()
+
+  async function written(): Promise<void> {
+    while (writing.size > 0) await Promise.all(writing)
+  }
 
   async function flush(): Promise<void> {
-    scheduled = false
+    scheduled = null
     const batch = queue
     queue = []
     try {
@@ -34,16 +43,21 @@ export function createAuditService(ctx: ServiceContext) {
       ctx.logger.info('audit', { ...record })
       return new Promise<void>((resolve, reject) => {
         queue.push({ record, done: (error) => (error === undefined ? resolve() : reject(error)) })
-        if (!scheduled) {
-          scheduled = true
-          setImmediate(() => void flush())
-        }
+        if (scheduled) return
+        const insert = new Promise<void>((resolve) => setImmediate(resolve)).then(flush)
+        scheduled = insert
+        writing.add(insert)
+        void insert.finally(() => writing.delete(insert))
       })
     },
+
+    /** Resolves once every entry recorded so far is written (or refused). */
+    auditWritten: written,
 
     /** The trail, newest first; `target_id` and `actor` filter exactly. */
     async listAudit(query: AuditQuery = {}): Promise<Page<AuditRecord>> {
       const request = pageRequest(query)
+      await written()
       const filters = { ...(query.target_id ? { target_id: query.target_id } : {}), ...(query.actor ? { actor: query.actor } : {}) }
       return toPage(await ctx.store.audit.list({ ...request, ...filters }), request, (r) => r)
     },
