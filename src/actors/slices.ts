@@ -4,25 +4,23 @@ import { performance } from 'node:perf_hooks'
 const SLICE_MS = 10
 
 /**
- * Runs each `fn` after the current transition: as a microtask while the process has been busy for less than a
- * slice, otherwise after pending I/O (setImmediate). Fast in-memory handlers could otherwise chain microtasks for
- * seconds, starving commits, timers and HTTP; a slice of a few milliseconds keeps short executions in one tick.
+ * Runs each `fn` after the current transition: as a microtask while the current burst of work (one macrotask and the
+ * microtasks it chains) has lasted less than a slice, otherwise after pending I/O (setImmediate). Fast in-memory
+ * handlers could otherwise chain microtasks for seconds, starving commits, timers and HTTP; a slice of a few
+ * milliseconds keeps short executions in one tick, so a task that ends at once is in the same commit as its start.
+ * A burst opens its slice at its first call and the slice closes when the loop next turns: idle time before a burst
+ * never counts against it.
  */
 export function createSlicer(): (fn: () => void) => void {
-  let sliceStart = performance.now()
-  let sliceScheduled = false
+  let sliceStart = 0
+  let open = false
   return (fn) => {
-    if (performance.now() - sliceStart < SLICE_MS) {
-      queueMicrotask(fn)
-      return
+    if (!open) {
+      open = true
+      sliceStart = performance.now()
+      setImmediate(() => (open = false))
     }
-    if (!sliceScheduled) {
-      sliceScheduled = true
-      setImmediate(() => {
-        sliceScheduled = false
-        sliceStart = performance.now()
-      })
-    }
-    setImmediate(fn)
+    if (performance.now() - sliceStart < SLICE_MS) queueMicrotask(fn)
+    else setImmediate(fn)
   }
 }
