@@ -70,7 +70,7 @@ function ensureBuilt(): void {
  * child's pid is the node process itself, whose /proc stat counts all its threads. Resolves once GET /health answers
  * 200; rejects if the process exits first or after `ms`.
  */
-export async function startNode(databaseUrl: string, id: string, ms = 60_000): Promise<Node> {
+export async function startNode(database: string, id: string, ms = 60_000): Promise<Node> {
   const port = await freePort()
   // BENCH_NODE_ENV adds settings to every node, `KEY=value` pairs separated by commas (e.g. HARMONIA_NOTIFICATIONS=off).
   const extra = Object.fromEntries(
@@ -82,14 +82,15 @@ export async function startNode(databaseUrl: string, id: string, ms = 60_000): P
   const env = cleanEnv({
     HARMONIA_LOG_LEVEL: 'warn',
     ...extra,
-    DATABASE_URL: databaseUrl,
+    // A postgres:// URL, or else a PGlite data folder.
+    ...(/^postgres(ql)?:\/\//.test(database) ? { DATABASE_URL: database } : { HARMONIA_DATA_DIR: database }),
     HARMONIA_PORT: String(port),
     HARMONIA_NODE_ID: id,
   })
   // BENCH_NODE_FLAGS adds node flags to every node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them).
   const flags = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean)
   ensureBuilt()
-  const child = spawn(process.execPath, ['--max-semi-space-size=64', ...flags, 'dist/main.js'], {
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', ...flags, 'dist/main.js'], {
     cwd: ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

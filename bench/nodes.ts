@@ -14,10 +14,13 @@
  *     claims, leases), not batching;
  * (f) memory: each node's RSS once started (idle) and its peak over the run (VmHWM), the largest node's.
  * Each measurement has a deadline (BENCH_NODES_TIMEOUT seconds, default 90) and shows "timeout" past it; BENCH_NODES
- * picks the node counts (default 1,2,3). The load generator (this process) shares the machine with the nodes and
+ * picks the node counts (default 1,2,3,pglite: `pglite` is one node on the embedded PGlite, in a fresh data folder,
+ * as `npm start` runs without DATABASE_URL). The load generator (this process) shares the machine with the nodes and
  * Postgres. Prints, never fails.
  */
-import { readFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { performance } from 'node:perf_hooks'
 import postgres from 'postgres'
 import { busyPercent, createDatabase, cpuSeconds, machineTicks, startNode, stopNode, type Node } from './cluster.js'
@@ -36,7 +39,8 @@ const FIXED_SECONDS = 10
 const deadlineMs = () => Number(process.env.BENCH_NODES_TIMEOUT ?? 90) * 1000
 
 type Row = {
-  nodes: number
+  /** The node count, or `PGlite` for one node on the embedded database. */
+  nodes: string
   fan: string
   chains: string
   fanCpu: string
@@ -52,7 +56,7 @@ type Row = {
 }
 type ExecutionList = { items: { execution_id: string; status: string }[]; total: number }
 const EMPTY: Row = {
-  nodes: 0,
+  nodes: '',
   fan: '-',
   chains: '-',
   fanCpu: '-',
@@ -66,6 +70,7 @@ const EMPTY: Row = {
   peakRss: '-',
 }
 const notes: string[] = []
+const label = (n: number) => (n === 0 ? 'PGlite' : `${n} node(s)`)
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const perTask = (cpu: number, tasks: number) => (Number.isNaN(cpu) ? 'n/a' : fmt((cpu * 1e6) / tasks))
 
@@ -214,9 +219,9 @@ async function duplicates(url: string, n: number): Promise<void> {
       select count(*)::int as keys, coalesce(sum(c - 1), 0)::int as extra from (
         select count(*) as c from execution_events where type = 'task_completed'
         group by execution_id, task_id, data->>'index' having count(*) > 1) d`
-    if (row && row.extra > 0) notes.push(`${n} node(s): ${row.extra} duplicate task_completed events (${row.keys} tasks/elements)`)
+    if (row && row.extra > 0) notes.push(`${label(n)}: ${row.extra} duplicate task_completed events (${row.keys} tasks/elements)`)
   } catch (error) {
-    notes.push(`${n} node(s): duplicate check failed (${String(error)})`)
+    notes.push(`${label(n)}: duplicate check failed (${String(error)})`)
   } finally {
     await sql.end()
   }
@@ -228,18 +233,26 @@ async function attempt<T>(what: string, n: number, fn: (signal: AbortSignal) => 
     return await withDeadline(deadlineMs(), fn)
   } catch (error) {
     const timedOut = error instanceof Timeout
-    notes.push(`${n} node(s), ${what}: ${timedOut ? 'timeout' : 'failed'} (${error instanceof Error ? error.message : String(error)})`)
+    notes.push(`${label(n)}, ${what}: ${timedOut ? 'timeout' : 'failed'} (${error instanceof Error ? error.message : String(error)})`)
     return timedOut ? 'timeout' : 'failed'
   }
 }
 
+/** A fresh database for `n` nodes: a Postgres database on `server`, or (n = 0) a PGlite data folder. */
+async function freshDatabase(server: string, n: number): Promise<{ url: string; drop(): Promise<void> }> {
+  if (n > 0) return createDatabase(server, `n${n}`)
+  const dir = mkdtempSync(join(tmpdir(), 'harmonia-nodes-bench-'))
+  return { url: join(dir, 'data'), drop: async () => rmSync(dir, { recursive: true, force: true }) }
+}
+
+/** One row: `n` server processes on one Postgres database, or (n = 0) one on PGlite. */
 async function run(server: string, n: number): Promise<Row> {
-  const row: Row = { ...EMPTY, nodes: n }
-  const db = await createDatabase(server, `n${n}`)
+  const row: Row = { ...EMPTY, nodes: n === 0 ? 'PGlite' : String(n) }
+  const db = await freshDatabase(server, n)
   const nodes: Node[] = []
   try {
     // One after the other: node 1 migrates the fresh database before the others open it.
-    for (let i = 1; i <= n; i++) nodes.push(await startNode(db.url, `bench-${i}`))
+    for (let i = 1; i <= Math.max(1, n); i++) nodes.push(await startNode(db.url, `bench-${i}`))
     await new Promise((resolve) => setTimeout(resolve, 1000))
     row.idleRss = largest(nodes, 'VmRSS')
     const fan = await attempt('fan-out', n, (signal) => fanOut(nodes, signal))
@@ -258,12 +271,12 @@ async function run(server: string, n: number): Promise<Row> {
     if (typeof lat === 'string') row.p50 = row.p99 = row.postP50 = lat
     else [row.p50, row.p99, row.postP50] = [lat.p50.toFixed(1), lat.p99.toFixed(1), lat.postP50.toFixed(1)]
     row.peakRss = largest(nodes, 'VmHWM')
-    await duplicates(db.url, n)
+    if (n > 0) await duplicates(db.url, n)
     for (const node of nodes)
       if (node.process.exitCode !== null || node.process.signalCode !== null)
-        notes.push(`${n} node(s): ${node.id} exited during the run:\n${node.output().slice(-1500)}`)
+        notes.push(`${label(n)}: ${node.id} exited during the run:\n${node.output().slice(-1500)}`)
   } catch (error) {
-    notes.push(`${n} node(s): ${error instanceof Error ? error.message : String(error)}`)
+    notes.push(`${label(n)}: ${error instanceof Error ? error.message : String(error)}`)
   } finally {
     await Promise.all(nodes.map((node) => stopNode(node)))
     await db.drop()
@@ -293,11 +306,11 @@ function tables(rows: Row[]): void {
   ]
   table(
     head,
-    rows.map((r) => [String(r.nodes), r.fan, r.chains, r.fanCpu, r.chainCpu, r.busy, r.fixedCpu, r.p50, r.p99]),
+    rows.map((r) => [r.nodes, r.fan, r.chains, r.fanCpu, r.chainCpu, r.busy, r.fixedCpu, r.p50, r.p99]),
   )
   table(
     ['nodes', 'POST p50 ms', 'idle RSS MiB (largest node)', 'peak RSS MiB (largest node)'],
-    rows.map((r) => [String(r.nodes), r.postP50, r.idleRss, r.peakRss]),
+    rows.map((r) => [r.nodes, r.postP50, r.idleRss, r.peakRss]),
   )
 }
 
@@ -313,10 +326,11 @@ export async function nodesBench(): Promise<void> {
   } finally {
     await probe.end()
   }
-  const counts = (process.env.BENCH_NODES ?? '1,2,3')
+  // 0 stands for the PGlite row.
+  const counts = (process.env.BENCH_NODES ?? '1,2,3,pglite')
     .split(',')
-    .map(Number)
-    .filter((n) => n >= 1)
+    .map((n) => (n.trim().toLowerCase() === 'pglite' ? 0 : Number(n)))
+    .filter((n) => Number.isInteger(n) && n >= 0)
   console.log(
     `multi-node bench (real server processes on one Postgres, ${shown}; noop tasks; deadline ${deadlineMs() / 1000} s per measurement)`,
   )
@@ -325,15 +339,17 @@ export async function nodesBench(): Promise<void> {
     const t0 = performance.now()
     rows.push(
       await run(server, n).catch((error: unknown) => {
-        notes.push(`${n} node(s): ${String(error)}`)
-        return { ...EMPTY, nodes: n, fan: 'failed', chains: 'failed' }
+        notes.push(`${label(n)}: ${String(error)}`)
+        return { ...EMPTY, nodes: n === 0 ? 'PGlite' : String(n), fan: 'failed', chains: 'failed' }
       }),
     )
-    console.log(`  ${n} node(s) done in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
+    console.log(`  ${label(n)} done in ${((performance.now() - t0) / 1000).toFixed(0)} s`)
   }
   tables(rows)
-  const one = rows.find((r) => r.nodes === 1)?.chainRate
-  const two = rows.find((r) => r.nodes === 2)?.chainRate
+  const one = rows.find((r) => r.nodes === '1')?.chainRate
+  const two = rows.find((r) => r.nodes === '2')?.chainRate
+  const lite = rows.find((r) => r.nodes === 'PGlite')?.chainRate
+  if (one && lite) console.log(`chains tasks/s, PGlite / Postgres (1 node): ×${(lite / one).toFixed(2)}`)
   console.log(`chains tasks/s, 2 nodes / 1 node: ${one && two ? `×${(two / one).toFixed(2)}` : 'n/a'}`)
   for (const note of notes.splice(0)) console.log(`note: ${note}`)
 }

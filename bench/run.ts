@@ -1,12 +1,12 @@
 /**
  * `npm run bench`: prints figures, never fails. In-process engine throughput on noop tasks, against the CPU floor of a
- * plain Promise DAG runner, with peak RSS. Set BENCH_CONCURRENCY to change max_concurrency (default 10, the
+ * plain Promise DAG runner, with peak RSS; in-process start → result latency; 100,000 tasks at once (ten 10k fan-outs). Set BENCH_CONCURRENCY to change max_concurrency (default 10, the
  * workflow default). Then remote components (remote.ts), durable figures (durable.ts), HTTP figures (http.ts) and
  * multi-node figures (nodes.ts). Name scenarios to run only those: `npm run bench -- nodes` (engine, remote, durable,
  * http, nodes).
  */
 import { performance } from 'node:perf_hooks'
-import { best, chain, elements, engineRun, fanOut, plainRun, type Shape } from './shapes.js'
+import { best, chain, elements, engineLatency, engineRun, fanOut, plainRun, type Shape } from './shapes.js'
 
 const SCENARIOS = ['engine', 'remote', 'durable', 'http', 'nodes']
 const selected = process.argv.slice(2)
@@ -47,6 +47,14 @@ if (wants('engine')) {
   const e10k = await best(2, () => engineRun(elements(10_000, concurrency), concurrency))
   console.log(
     `${'for_each of 10,000 elements'.padEnd(34)} engine ${rate(10_000, e10k).toLocaleString('en').padStart(8)} elements/s (${e10k.toFixed(0)} ms)   peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
+  )
+  const latency = await engineLatency(200)
+  console.log(`start → result of a 1-task execution (memory store, 200 in a row): p50 ${latency.p50.toFixed(2)} ms, p99 ${latency.p99.toFixed(2)} ms`)
+  // 100,000 tasks at once: ten executions of the 10k fan-out started together, with the peak RSS of this run alone.
+  peakRss = process.memoryUsage().rss
+  const hundred = await engineRun(fanOut(10_000), concurrency, undefined, 10)
+  console.log(
+    `${'ten 10k fan-outs at once (100k)'.padEnd(34)} engine ${rate(100_000, hundred).toLocaleString('en').padStart(8)} tasks/s (${hundred.toFixed(0)} ms)   peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
   )
 }
 clearInterval(sampler)

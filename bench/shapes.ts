@@ -76,20 +76,45 @@ export async function plainRun(shape: Shape, limit: number, handler: () => unkno
 }
 
 /**
- * Milliseconds from start to completion of one execution of `shape` on a fresh engine on the memory store; `setup`
- * registers what the shape needs first.
+ * Milliseconds from start to completion of `executions` executions of `shape` started together (default one) on a
+ * fresh engine on the memory store; `setup` registers what the shape needs first.
  */
-export async function engineRun(shape: Shape | ReturnType<typeof elements>, maxConcurrency: number, setup?: (harmonia: Harmonia) => void): Promise<number> {
+export async function engineRun(
+  shape: Shape | ReturnType<typeof elements>,
+  maxConcurrency: number,
+  setup?: (harmonia: Harmonia) => void,
+  executions = 1,
+): Promise<number> {
   const harmonia = await createHarmonia({ database: 'memory:store', logger: quietLogger })
   try {
     setup?.(harmonia)
     const workflow = await harmonia.createWorkflow({ name: 'bench', tasks: shape, max_concurrency: maxConcurrency })
     const t0 = performance.now()
-    const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
-    const done = await harmonia.waitForExecution(execution_id)
+    const started = await Promise.all(Array.from({ length: executions }, () => harmonia.startExecution({ workflow_id: workflow.workflow_id })))
+    const done = await Promise.all(started.map(({ execution_id }) => harmonia.waitForExecution(execution_id)))
     const ms = performance.now() - t0
-    if (done.status !== 'completed') throw new Error(`bench execution ended ${done.status}`)
+    const failed = done.find((d) => d.status !== 'completed')
+    if (failed) throw new Error(`bench execution ended ${failed.status}`)
     return ms
+  } finally {
+    await harmonia.close()
+  }
+}
+
+/** Start → result of a 1-task noop execution, `samples` in a row (after 20 warm-ups) on the memory store: ms p50/p99. */
+export async function engineLatency(samples: number): Promise<{ p50: number; p99: number }> {
+  const harmonia = await createHarmonia({ database: 'memory:store', logger: quietLogger })
+  try {
+    const workflow = await harmonia.createWorkflow({ name: 'one', tasks: [{ id: 'n', component: 'harmonia', action: 'noop' }] })
+    const ms: number[] = []
+    for (let i = 0; i < samples + 20; i++) {
+      const t0 = performance.now()
+      const { execution_id } = await harmonia.startExecution({ workflow_id: workflow.workflow_id })
+      await harmonia.waitForExecution(execution_id)
+      if (i >= 20) ms.push(performance.now() - t0)
+    }
+    ms.sort((a, b) => a - b)
+    return { p50: ms[Math.floor(samples / 2)]!, p99: ms[Math.min(samples - 1, Math.floor(samples * 0.99))]! }
   } finally {
     await harmonia.close()
   }

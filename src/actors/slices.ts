@@ -11,16 +11,16 @@ const SLICE_MS = 10
  * A burst opens its slice at its first call and the slice closes when the loop next turns: idle time before a burst
  * never counts against it.
  */
-export function createSlicer(): (fn: () => void) => void {
+export function createSlicer(now: () => number = () => performance.now()): (fn: () => void) => void {
   let sliceStart = 0
   let open = false
   return (fn) => {
     if (!open) {
       open = true
-      sliceStart = performance.now()
+      sliceStart = now()
       setImmediate(() => (open = false))
     }
-    if (performance.now() - sliceStart < SLICE_MS) queueMicrotask(fn)
+    if (now() - sliceStart < SLICE_MS) queueMicrotask(fn)
     else setImmediate(fn)
   }
 }

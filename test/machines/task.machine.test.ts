@@ -265,4 +265,41 @@ describe('backoff', () => {
     expect(mean).toBeLessThan(0.52)
     expect(nextRandom(7)).toEqual(nextRandom(7))
   })
+
+  it('stopping the actor aborts the attempt in flight (XState runs no exit action on stop)', async () => {
+    let signal: AbortSignal | undefined
+    const machine = taskMachine.provide({ actions: attemptActions(({ signal: s }) => ((signal = s), new Promise(() => {}))) })
+    const { actor } = start(machine)
+    await waitFor(actor, (s) => s.matches('running'))
+    expect(signal!.aborted).toBe(false)
+    actor.stop()
+    expect(signal!.aborted).toBe(true)
+  })
+
+  it('ignores the late outcome of an attempt that timed out: the next attempt decides', async () => {
+    const first = deferred<unknown>()
+    const machine = taskMachine.provide({
+      actions: attemptActions(({ input }) => (input.attempt === 1 ? first.promise : new Promise(() => {}))),
+    })
+    const { actor, clock } = start(machine, { timeoutMs: 1000 })
+    await waitFor(actor, (s) => s.matches('running'))
+    clock.increment(1000) // attempt 1 times out
+    clock.increment(1000) // the backoff: attempt 2 starts and never answers
+    expect(actor.getSnapshot().context.attempt).toBe(2)
+    first.resolve('late')
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(actor.getSnapshot().value).toBe('running')
+    expect(actor.getSnapshot().context.output).toBeNull()
+  })
+
+  it('reads no abort signal unless the call asks for one, and a signal asked for after the abort is already aborted', async () => {
+    const attempts: Array<{ signal: AbortSignal }> = []
+    const machine = taskMachine.provide({
+      actions: attemptActions((attempt) => (attempts.push(attempt), new Promise(() => {}))),
+    })
+    const { actor } = start(machine)
+    await waitFor(actor, (s) => s.matches('running'))
+    actor.send({ type: 'task.cancel' })
+    expect(attempts[0]!.signal.aborted).toBe(true)
+  })
 })
