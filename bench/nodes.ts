@@ -12,7 +12,9 @@
  *     N nodes split one load, so each commits smaller batches and the machine is oversubscribed; here every node
  *     carries the same load whatever N, so a per-task cost that grows with N would be cross-node overhead (hints,
  *     claims, leases), not batching;
- * (f) memory: each node's RSS once started (idle) and its peak over the run (VmHWM), the largest node's.
+ * (f) memory: each node's RSS once started (idle) and its peak over the run (VmHWM), the largest node's;
+ * (g) one node only: 100,000 elements at once (ten executions of the 10k for_each started together): elements/s and
+ *     the node's peak RSS after it.
  * Each measurement has a deadline (BENCH_NODES_TIMEOUT seconds, default 90) and shows "timeout" past it; BENCH_NODES
  * picks the node counts (default 1,2,3,pglite: `pglite` is one node on the embedded PGlite, in a fresh data folder,
  * as `npm start` runs without DATABASE_URL). The load generator (this process) shares the machine with the nodes and
@@ -52,6 +54,8 @@ type Row = {
   postP50: string
   idleRss: string
   peakRss: string
+  hundredK: string
+  hundredKRss: string
   chainRate?: number
 }
 type ExecutionList = { items: { execution_id: string; status: string }[]; total: number }
@@ -68,6 +72,8 @@ const EMPTY: Row = {
   postP50: '-',
   idleRss: '-',
   peakRss: '-',
+  hundredK: '-',
+  hundredKRss: '-',
 }
 const notes: string[] = []
 const label = (n: number) => (n === 0 ? 'PGlite' : `${n} node(s)`)
@@ -90,18 +96,21 @@ async function finished(node: string, workflowId: string, executionId: string, s
   })
 }
 
-/** (a) + its CPU: one for_each of 10,000 noop elements on node 1. */
-async function fanOut(nodes: Node[], signal: AbortSignal): Promise<{ rate: number; cpu: number }> {
+/** (a) + its CPU: one for_each of 10,000 noop elements on node 1 (or `executions` of them started together: (g)). */
+async function fanOut(nodes: Node[], signal: AbortSignal, executions = 1): Promise<{ rate: number; cpu: number }> {
   const first = nodes[0]!.url
   const tasks = elements(ELEMENTS, 100)
   const wf = await json(`${first}/api/workflows`, { name: 'bench-fan-out', tasks, max_concurrency: 100 }, signal)
   const cpu0 = cpuSeconds(nodes)
   const t0 = performance.now()
-  const ex = await json(`${first}/api/executions`, { workflow_id: wf.workflow_id }, signal)
-  const status = await finished(first, wf.workflow_id, ex.execution_id, signal)
+  const started = await Promise.all(
+    Array.from({ length: executions }, () => json(`${first}/api/executions`, { workflow_id: wf.workflow_id }, signal)),
+  )
+  const statuses = await Promise.all(started.map((ex) => finished(first, wf.workflow_id, ex.execution_id, signal)))
   const ms = performance.now() - t0
-  if (status !== 'completed') throw new Error(`the fan-out ended ${status}`)
-  return { rate: (ELEMENTS / ms) * 1000, cpu: cpuSeconds(nodes) - cpu0 }
+  const failed = statuses.find((status) => status !== 'completed')
+  if (failed) throw new Error(`a fan-out ended ${failed}`)
+  return { rate: ((ELEMENTS * executions) / ms) * 1000, cpu: cpuSeconds(nodes) - cpu0 }
 }
 
 /** (b) + its CPU: 1,000 chains of 10, POSTed round-robin over the nodes with 50 requests in flight. */
@@ -271,6 +280,11 @@ async function run(server: string, n: number): Promise<Row> {
     if (typeof lat === 'string') row.p50 = row.p99 = row.postP50 = lat
     else [row.p50, row.p99, row.postP50] = [lat.p50.toFixed(1), lat.p99.toFixed(1), lat.postP50.toFixed(1)]
     row.peakRss = largest(nodes, 'VmHWM')
+    if (n === 1) {
+      const hundred = await attempt('100k elements', n, (signal) => fanOut(nodes, signal, 10))
+      row.hundredK = typeof hundred === 'string' ? hundred : fmt(hundred.rate)
+      row.hundredKRss = largest(nodes, 'VmHWM')
+    }
     if (n > 0) await duplicates(db.url, n)
     for (const node of nodes)
       if (node.process.exitCode !== null || node.process.signalCode !== null)
@@ -309,8 +323,8 @@ function tables(rows: Row[]): void {
     rows.map((r) => [r.nodes, r.fan, r.chains, r.fanCpu, r.chainCpu, r.busy, r.fixedCpu, r.p50, r.p99]),
   )
   table(
-    ['nodes', 'POST p50 ms', 'idle RSS MiB (largest node)', 'peak RSS MiB (largest node)'],
-    rows.map((r) => [r.nodes, r.postP50, r.idleRss, r.peakRss]),
+    ['nodes', 'POST p50 ms', 'idle RSS MiB (largest node)', 'peak RSS MiB (largest node)', '100k elements/s', 'peak RSS MiB after 100k'],
+    rows.map((r) => [r.nodes, r.postP50, r.idleRss, r.peakRss, r.hundredK, r.hundredKRss]),
   )
 }
 
