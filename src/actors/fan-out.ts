@@ -3,6 +3,7 @@ import { sleepOn, type Clock } from '../clock.js'
 import type { ItemRow } from '../db/store.js'
 import { TerminalTaskError, toTaskFailure, type TaskFailure } from '../errors.js'
 import type { ItemCounts } from '../model/resources.js'
+import { LazyAbort } from '../machines/attempts.js'
 import { backoffMs } from '../machines/backoff.js'
 import type { AttemptInput } from '../machines/task.machine.js'
 import type { ItemChange } from './journal.js'
@@ -20,8 +21,11 @@ export type FanOutDeps = {
   clock: Clock
   now: () => number
   random: () => number
-  /** One call of the component for one element attempt (the task runner's call, with its context and slot). */
-  call(element: AttemptInput, signal: AbortSignal): Promise<unknown>
+  /**
+   * One call of the component for one element attempt (the task runner's call, with its context and slot); `abort`'s
+   * signal is read only if the call needs it (LazyAbort).
+   */
+  call(element: AttemptInput, abort: { readonly signal: AbortSignal }): Promise<unknown>
 }
 
 const stopped = (signal: AbortSignal) => signal.aborted
@@ -107,14 +111,14 @@ export async function runFanOut(input: AttemptInput, signal: AbortSignal, deps: 
 
   /** The element's call, aborted and failed as retryable `timeout` when its attempt outlives `timeout`. */
   async function callWithTimeout(index: number, attempt: number): Promise<unknown> {
-    const own = new AbortController()
+    const own = new LazyAbort()
     const stop = () => own.abort(inner.signal.reason)
     inner.signal.addEventListener('abort', stop, { once: true })
     let timer: unknown = null
     try {
       const element: AttemptInput = { ...input, input: inputs[index], attempt, index, awaitingCallback: false }
       delete element.fanOut
-      const call = deps.call(element, own.signal)
+      const call = deps.call(element, own)
       if (spec.timeoutMs === undefined) return await call
       const timedOut = new Promise<never>((_, reject) => {
         timer = deps.clock.setTimeout(() => {

@@ -159,7 +159,7 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
   return taskMachine.provide({
     actions: attemptActions((attempt) =>
       attempt.input.fanOut
-        ? runFanOut(attempt.input, attempt.signal, { ...deps.fanOut, clock, now: deps.now, call: (element, signal) => callComponent(element, { signal }) })
+        ? runFanOut(attempt.input, attempt.signal, { ...deps.fanOut, clock, now: deps.now, call: callComponent })
         : callComponent(attempt.input, attempt),
     ),
   })

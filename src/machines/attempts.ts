@@ -8,27 +8,40 @@ export type AttemptCall = { readonly input: AttemptInput; readonly signal: Abort
 export type AttemptRunner = (attempt: AttemptCall) => PromiseLike<unknown>
 
 /**
- * An attempt in flight. Its AbortController is made the first time someone reads `signal`: most attempts end
- * without anyone listening, and creating an AbortController costs about as much as the rest of a noop attempt.
+ * An AbortSignal made the first time someone reads `signal`: most calls end without anyone listening, and creating an
+ * AbortController costs about as much as the rest of a noop call. Aborted before it is read, it reads as aborted.
  */
-class Attempt implements AttemptCall {
+export class LazyAbort {
   #controller: AbortController | null = null
   #aborted = false
-  constructor(readonly input: AttemptInput) {}
+  #reason: unknown = undefined
 
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController()
-      // No reason given: the signal's reason is an AbortError, as for any aborted call.
-      if (this.#aborted) this.#controller.abort()
+      if (this.#aborted) this.#abortController()
     }
     return this.#controller.signal
   }
 
-  abort(): void {
+  /** Without a reason the signal's reason is an AbortError, as for any aborted call. */
+  abort(reason?: unknown): void {
     if (this.#aborted) return
     this.#aborted = true
-    this.#controller?.abort()
+    this.#reason = reason
+    if (this.#controller) this.#abortController()
+  }
+
+  #abortController(): void {
+    if (this.#reason === undefined) this.#controller!.abort()
+    else this.#controller!.abort(this.#reason)
+  }
+}
+
+/** An attempt in flight: its input, and its signal made on first use. */
+class Attempt extends LazyAbort implements AttemptCall {
+  constructor(readonly input: AttemptInput) {
+    super()
   }
 }
 
