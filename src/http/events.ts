@@ -16,12 +16,13 @@ export type SubscriptionOptions = {
 }
 
 /**
- * What a callback subscription pushes, as an async iterator: each item once and in order, until `signal` aborts or the
- * consumer stops (then it unsubscribes). Items pushed while the consumer is busy queue in memory (no backpressure: the
- * sources are an execution's event log and the live feed, both bounded by what the engine commits).
+ * What a callback subscription pushes, as an async iterator of batches: each item once and in order, every item that
+ * queued while the consumer was busy in one batch (a stream writes a batch at once: one socket write per commit, not
+ * per event), until `signal` aborts or the consumer stops (then it unsubscribes). No backpressure: the sources are an
+ * execution's event log and the live feed, both bounded by what the engine commits.
  */
-export async function* subscription<T>(subscribe: Subscribe<T>, { signal, subscribed }: SubscriptionOptions): AsyncGenerator<T> {
-  const queue: T[] = []
+export async function* subscriptionBatches<T>(subscribe: Subscribe<T>, { signal, subscribed }: SubscriptionOptions): AsyncGenerator<T[]> {
+  let queue: T[] = []
   let wake: (() => void) | null = null
   const unsubscribe = await subscribe((item) => {
     queue.push(item)
@@ -32,7 +33,12 @@ export async function* subscription<T>(subscribe: Subscribe<T>, { signal, subscr
   try {
     await subscribed?.()
     for (;;) {
-      while (queue.length > 0) yield queue.shift()!
+      if (queue.length > 0) {
+        const batch = queue
+        queue = []
+        yield batch
+        continue
+      }
       if (signal.aborted) return
       await new Promise<void>((resolve) => (wake = resolve))
       wake = null
@@ -43,12 +49,36 @@ export async function* subscription<T>(subscribe: Subscribe<T>, { signal, subscr
   }
 }
 
+/** `subscriptionBatches`, one item at a time. */
+export async function* subscription<T>(subscribe: Subscribe<T>, options: SubscriptionOptions): AsyncGenerator<T> {
+  for await (const batch of subscriptionBatches(subscribe, options)) yield* batch
+}
+
 /**
- * An execution's events from the persisted log after `after`, then live ones, each once and in order; ends after the
- * terminal event or when `signal` aborts. An execution that ended before its terminal event reached the log cannot
- * happen: the log is the source. With `types` (API.md "Event filters") only those are yielded, with their own seq (so
- * a client resumes with the last id it saw); the stream still ends after the terminal event, sent or not.
+ * An execution's events from the persisted log after `after`, then live ones, each once and in order, in batches (the
+ * stored history at once, then what each commit adds); ends after the terminal event or when `signal` aborts. An
+ * execution that ended before its terminal event reached the log cannot happen: the log is the source. With `types`
+ * (API.md "Event filters") only those are yielded, with their own seq (so a client resumes with the last id it saw);
+ * the stream still ends after the terminal event, sent or not.
  */
+export async function* executionEventBatches(
+  harmonia: Harmonia,
+  executionId: string,
+  after: number,
+  signal: AbortSignal,
+  types?: ReadonlySet<EventType>,
+): AsyncGenerator<ExecutionEvent[]> {
+  const batches = subscriptionBatches<ExecutionEvent>((push) => harmonia.subscribe(executionId, push, { after }), { signal })
+  for await (const batch of batches) {
+    const end = batch.findIndex(isTerminalEvent)
+    const taken = end < 0 ? batch : batch.slice(0, end + 1)
+    const kept = types === undefined ? taken : taken.filter((event) => types.has(event.type))
+    if (kept.length > 0) yield kept
+    if (end >= 0) return
+  }
+}
+
+/** `executionEventBatches`, one event at a time. */
 export async function* executionEvents(
   harmonia: Harmonia,
   executionId: string,
@@ -56,22 +86,28 @@ export async function* executionEvents(
   signal: AbortSignal,
   types?: ReadonlySet<EventType>,
 ): AsyncGenerator<ExecutionEvent> {
-  for await (const event of subscription<ExecutionEvent>((push) => harmonia.subscribe(executionId, push, { after }), { signal })) {
-    if (types === undefined || types.has(event.type)) yield event
-    if (isTerminalEvent(event)) return
-  }
+  for await (const batch of executionEventBatches(harmonia, executionId, after, signal, types)) yield* batch
 }
 
 /** What the all-executions stream keeps: events of one workflow, of some types. */
 export type AllEventsFilter = { workflowId?: string; types?: ReadonlySet<EventType> }
 
-/** Every execution's events as they are committed (live only, no replay, no end) until `options.signal` aborts. */
-export function allExecutionEvents(
+/** Every execution's events as they are committed (live only, no replay, no end), in batches, until `options.signal` aborts. */
+export function allExecutionEventBatches(
+  harmonia: Harmonia,
+  options: SubscriptionOptions,
+  filter: AllEventsFilter = {},
+): AsyncGenerator<ExecutionEvent[]> {
+  return subscriptionBatches<ExecutionEvent>((push) => harmonia.subscribeAll(push, filter), options)
+}
+
+/** `allExecutionEventBatches`, one event at a time. */
+export async function* allExecutionEvents(
   harmonia: Harmonia,
   options: SubscriptionOptions,
   filter: AllEventsFilter = {},
 ): AsyncGenerator<ExecutionEvent> {
-  return subscription<ExecutionEvent>((push) => harmonia.subscribeAll(push, filter), options)
+  for await (const batch of allExecutionEventBatches(harmonia, options, filter)) yield* batch
 }
 
 /** `Last-Event-ID` header, else `?after=`, else 0. */

@@ -5,20 +5,27 @@ import type { ExecutionEvent } from '../model/events.js'
 import { ValidationError } from '../errors.js'
 import { isUuid } from '../model/ids.js'
 import { parseTypesQuery } from '../model/subscriptions.js'
-import { allExecutionEvents, executionEvents, resumeAfter } from './events.js'
+import { allExecutionEventBatches, executionEventBatches, resumeAfter } from './events.js'
+
+/**
+ * One SSE frame, as hono's `writeSSE` spells it (`event`, `data`, `id`). The data is one line of JSON (JSON.stringify
+ * never writes a line break) and event types and ids have none either.
+ */
+const frame = (event: string, id: string, data: string) => `event: ${event}\ndata: ${data}\nid: ${id}\n\n`
 
 export type SseDeps = { harmonia: Harmonia; /** Keep-alive comment interval, ms. */ keepAliveMs: number }
 
 /** Server-sent events (API.md "Events"), mounted at `/events`: one execution's log, and every execution live. */
 export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
   /**
-   * Writes the events `open` yields as SSE frames until they end or the client leaves (which aborts the signal and so
-   * ends the subscription), with a comment line every `keepAliveMs`. Every write is awaited, in order.
+   * Writes the batches of events `open` yields as SSE frames until they end or the client leaves (which aborts the
+   * signal and so ends the subscription), with a comment line every `keepAliveMs`. A batch (the stored history, or what
+   * one commit added) goes out as one write; every write is awaited, in order.
    */
   const eventStream = (
     c: Context,
     idOf: (event: ExecutionEvent) => string,
-    open: (signal: AbortSignal, stream: SSEStreamingApi) => AsyncIterable<ExecutionEvent>,
+    open: (signal: AbortSignal, stream: SSEStreamingApi) => AsyncIterable<ExecutionEvent[]>,
   ) =>
     streamSSE(c, async (stream) => {
       const abort = new AbortController()
@@ -27,8 +34,8 @@ export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
         stream.write(': keep-alive\n\n').catch(() => abort.abort())
       }, keepAliveMs)
       try {
-        for await (const event of open(abort.signal, stream)) {
-          await stream.writeSSE({ id: idOf(event), event: event.type, data: JSON.stringify(event) })
+        for await (const batch of open(abort.signal, stream)) {
+          await stream.write(batch.map((event) => frame(event.type, idOf(event), JSON.stringify(event))).join(''))
         }
       } finally {
         clearInterval(keepAlive)
@@ -49,7 +56,7 @@ export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
           c,
           (event) => `${event.execution_id}:${event.seq}`,
           (signal, stream) =>
-            allExecutionEvents(harmonia, { signal, subscribed: async () => void (await stream.write(': connected\n\n')) }, filter),
+            allExecutionEventBatches(harmonia, { signal, subscribed: async () => void (await stream.write(': connected\n\n')) }, filter),
         )
       })
       .get('/executions/:id', async (c) => {
@@ -60,7 +67,7 @@ export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
         return eventStream(
           c,
           (event) => String(event.seq),
-          (signal) => executionEvents(harmonia, id, after, signal, types),
+          (signal) => executionEventBatches(harmonia, id, after, signal, types),
         )
       })
   )
