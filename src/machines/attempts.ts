@@ -75,11 +75,15 @@ export function attemptActions(run: AttemptRunner) {
         inFlight.delete(self)
         self.send(outcome)
       }
-      // The executor runs the call at once; a call that throws instead of rejecting fails the attempt all the same.
-      new Promise<unknown>((resolve) => resolve(run(attempt))).then(
-        (output) => settled({ type: 'attempt.done', attempt: number, output }),
-        (error: unknown) => settled({ type: 'attempt.failed', attempt: number, error }),
-      )
+      // The call starts once the transition that started the attempt is over (as an invoked actor would): a handler
+      // never runs inside the task actor's transition. One that throws instead of rejecting fails the attempt the same.
+      // An attempt given up before its call started (canceled, stopped) is not started at all.
+      Promise.resolve()
+        .then(() => (inFlight.get(self) === attempt ? run(attempt) : undefined))
+        .then(
+          (output) => settled({ type: 'attempt.done', attempt: number, output }),
+          (error: unknown) => settled({ type: 'attempt.failed', attempt: number, error }),
+        )
     },
     abortAttempt: ({ self }: ActionArgs) => abort(self),
   }

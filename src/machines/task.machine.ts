@@ -173,11 +173,11 @@ export const taskMachine = setup({
   actions: {
     // The runtime provides the component call via taskMachine.provide({ actions: attemptActions(run) }); this default
     // keeps the machine runnable alone (every attempt fails).
-    // (An action of no parameters defeats setup()'s type inference: hence the unused `_`.)
     startAttempt: ({ context, self }) => {
       const attempt = context.attempt
       queueMicrotask(() => self.send({ type: 'attempt.failed', attempt, error: new Error('startAttempt is not provided') }))
     },
+    // An action declared with no parameter defeats setup()'s type inference: hence the unused `_`.
     abortAttempt: (_) => {},
     // A parent (the execution supervisor) gets every report; a standalone actor emits them for `actor.on()`.
     report: enqueueActions(({ enqueue, context, self }, params: ReportParams) => {
