@@ -302,4 +302,20 @@ describe('backoff', () => {
     actor.send({ type: 'task.cancel' })
     expect(attempts[0]!.signal.aborted).toBe(true)
   })
+
+  it('starts the call after the transition that started the attempt, and not at all if the attempt is canceled first', async () => {
+    let calls = 0
+    const machine = taskMachine.provide({ actions: attemptActions(() => (calls++, new Promise(() => {}))) })
+    const { actor } = start(machine)
+    expect(calls).toBe(0) // not inside the start
+    actor.send({ type: 'task.cancel' })
+    await expect(toPromise(actor)).resolves.toMatchObject({ status: 'canceled' })
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(calls).toBe(0)
+    const { actor: second } = start(machine)
+    await waitFor(second, (s) => s.matches('running'))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(calls).toBe(1)
+    second.stop()
+  })
 })
