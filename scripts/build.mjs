@@ -9,8 +9,9 @@ import process from 'node:process'
 const root = join(import.meta.dirname, '..')
 const stamp = join(root, 'dist', '.built')
 
+/** The newest mtime under `dir`, folders included (a deleted or renamed source changes its folder's). */
 function newest(dir) {
-  let latest = 0
+  let latest = statSync(dir).mtimeMs
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name)
     latest = Math.max(latest, entry.isDirectory() ? newest(path) : statSync(path).mtimeMs)
