@@ -78,6 +78,8 @@ export function createJournal(deps: {
   hints?: () => boolean
 }) {
   const views = new Map<string, View>()
+  /** Executions created here whose creating commit is not done yet. */
+  const committing = new Map<string, Promise<void>>()
   const listeners = createListeners({ events: deps.store.events, logger: deps.logger })
   let pending = emptyPending()
   let inFlight: Promise<void> | null = null
@@ -264,9 +266,22 @@ export function createJournal(deps: {
      * it is open for facts at once.
      */
     create(created: NewExecution, onStale?: () => void): void {
+      const executionId = created.execution.execution_id
       pending.creates.push(created)
+      // Settles with the commit that writes the rows (the batch this create joins): see `createdCommit`.
+      const committed = new Promise<void>((resolve, reject) => pending.waiters.push({ resolve, reject }))
+      committing.set(executionId, committed)
+      const forget = () => void (committing.get(executionId) === committed && committing.delete(executionId))
+      committed.then(forget, forget)
       this.open(created.execution, { epoch: created.epoch, ...(onStale ? { onStale } : {}) })
       schedule()
+    },
+    /**
+     * Resolves once the rows of an execution created here are committed (at once if they are, or if it was not created
+     * here): no component is called for an execution that a crash could take back.
+     */
+    createdCommit(executionId: string): Promise<void> | undefined {
+      return committing.get(executionId)
     },
     /** Forgets an execution once it is terminal and flushed. */
     close(executionId: string): void {

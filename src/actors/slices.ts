@@ -7,7 +7,7 @@ const SLICE_MS = 10
  * Runs each `fn` after the current transition: as a microtask while the current burst of work (one macrotask and the
  * microtasks it chains) has lasted less than a slice, otherwise after pending I/O (setImmediate). Fast in-memory
  * handlers could otherwise chain microtasks for seconds, starving commits, timers and HTTP; a slice of a few
- * milliseconds keeps short executions in one tick, so a task that ends at once is in the same commit as its start.
+ * milliseconds keeps what fast tasks do in one tick, so one commit carries a task's end and the next task's start.
  * A burst opens its slice at its first call and the slice closes when the loop next turns: idle time before a burst
  * never counts against it.
  */

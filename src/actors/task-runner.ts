@@ -37,6 +37,8 @@ export type TaskRunnerDeps = {
   fanOut: { items: ItemBook; random: () => number }
   /** False when this node's lease on the execution lapsed (a frozen process woke up): the handler is not called. */
   mayRun?: (executionId: string) => boolean
+  /** Pending while the commit that creates the execution's rows is in flight (journal.createdCommit). */
+  created?: (executionId: string) => Promise<void> | undefined
 }
 
 /** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
@@ -122,6 +124,10 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
     }
     // A wait for a callback that a restart interrupted: the component answered 202 already; it is not called again.
     if (input.awaitingCallback) return toJson(await callbacks.wait(executionId, taskId, attempt, signalOf()))
+    // A component is never called for an execution whose rows a crash could still take back: the first attempts of a
+    // new execution wait for its creating commit (their start is in that commit; their end comes in a later one).
+    const creating = deps.created?.(executionId)
+    if (creating) await creating
     // The process-wide limit: an admitted attempt waits here for a slot, held until the call really ends.
     if (!semaphore.tryAcquire()) await semaphore.acquire(signalOf())
     holding = true

@@ -39,6 +39,7 @@ export function wireTaskLogic(
     },
     registry: deps.registry,
     mayRun: deps.mayRun,
+    created: (executionId) => journal.createdCommit(executionId),
     semaphore: deps.semaphore,
     logger: deps.logger,
     clock,
