@@ -44,7 +44,12 @@ describeEachStore('fan-out over HTTP', () => {
     const started201 = await call('POST', '/api/executions', { workflow_id: wf.body.workflow_id, input: { list: [0, 1, 2, 3, 4] } })
     expect(started201.status).toBe(201)
     const id = started201.body.execution_id as string
-    await until(async () => (await call('GET', `/api/executions/${id}`)).body.task_executions.each.items?.running === 3, 'three in flight')
+    // Elements 0 and 1 end at once, 2–4 wait: the counts settle at 2 completed and 3 in flight (elements that started
+    // and wait for the execution's creating commit count as running before that).
+    await until(async () => {
+      const items = (await call('GET', `/api/executions/${id}`)).body.task_executions.each.items
+      return items?.running === 3 && items?.completed === 2
+    }, 'two done, three in flight')
     const mid = (await call('GET', `/api/executions/${id}`)).body
     expect(mid.task_executions.each).toMatchObject({ status: 'running', items: { total: 5, completed: 2, failed: 0, running: 3 } })
     expect(started).toBe(5)
@@ -55,7 +60,12 @@ describeEachStore('fan-out over HTTP', () => {
     const history = (await call('GET', `/api/executions/${id}/history`)).body as { events: Array<{ type: string; data: any }> }
     const indexed = history.events.filter((e) => e.data?.index !== undefined)
     expect(indexed.filter((e) => e.type === 'task_started')).toHaveLength(5)
-    expect(indexed.filter((e) => e.type === 'task_completed').map((e) => e.data.index as number).sort()).toEqual([0, 1, 2, 3, 4])
+    expect(
+      indexed
+        .filter((e) => e.type === 'task_completed')
+        .map((e) => e.data.index as number)
+        .sort(),
+    ).toEqual([0, 1, 2, 3, 4])
   })
 
   it('pause holds the next elements, resume runs them; cancel stops the fan-out', async () => {
@@ -69,7 +79,10 @@ describeEachStore('fan-out over HTTP', () => {
       t: {
         held: async (input: { n: number }, ctx) => {
           calls.push(input.n)
-          await Promise.race([gate(input.n).promise, new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))))])
+          await Promise.race([
+            gate(input.n).promise,
+            new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+          ])
           return input.n
         },
       },
@@ -106,6 +119,10 @@ describeEachStore('fan-out over HTTP', () => {
     })
     expect(bad.status).toBe(422)
     expect(bad.type).toContain('application/problem+json')
-    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['tasks[0].for_each', 'tasks[1].continue_on_error', 'tasks[2].input'])
+    expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual([
+      'tasks[0].for_each',
+      'tasks[1].continue_on_error',
+      'tasks[2].input',
+    ])
   })
 })
