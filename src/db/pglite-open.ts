@@ -79,6 +79,12 @@ async function clusterTemplate(migrationsFolder: string | null): Promise<string>
  */
 export async function createFolderPglite(folder: string, migrationsFolder: string | null): Promise<PGlite> {
   const size = sharedBuffers()
-  if (!existsSync(join(folder, 'PG_VERSION'))) cpSync(await clusterTemplate(migrationsFolder), folder, { recursive: true })
+  if (!existsSync(join(folder, 'PG_VERSION'))) {
+    const template = await clusterTemplate(migrationsFolder)
+    // PG_VERSION last: a copy cut short (the process killed) leaves a folder that the next start copies into again.
+    const version = join(template, 'PG_VERSION')
+    cpSync(template, folder, { recursive: true, filter: (source) => source !== version })
+    cpSync(version, join(folder, 'PG_VERSION'))
+  }
   return PGlite.create(folder, { startParams: startParams(size) })
 }
