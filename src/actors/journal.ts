@@ -10,6 +10,7 @@ import { consume, markWaited, receive } from './signals.js'
 import { applyFact } from './projection.js'
 import { retryKey, TIMEOUT_KEY, timerTask } from './timer-keys.js'
 import { createCommitter } from './committer.js'
+import { emptyPending, type Pending, type View } from './journal-pending.js'
 
 /**
  * Persist, then publish (DESIGN.md "Durability").
@@ -20,49 +21,6 @@ import { createCommitter } from './committer.js'
  * grow with the DAG), the new events, timers and state. Only after a batch is committed are its events handed to
  * listeners, in order. A client therefore never sees an event that a crash could take back.
  */
-
-type View = {
-  epoch: number
-  lastSeq: number
-  execution: Execution
-  tasks: Map<string, TaskRow>
-  dirtyTasks: Set<string>
-  /** Timer keys per task, cleared when the task settles. */
-  taskTimers: Map<string, Set<string>>
-  /** The state saved last while live (null until one is saved). */
-  state: StateRecord | null
-  /** Its signals (signals.ts), written whole by the next commit when `signalsDirty`. */
-  signals: SignalDoc
-  signalsDirty: boolean
-  /** Called when a commit of this execution is refused (another owner). */
-  onStale: () => void
-}
-
-type Waiter = { resolve: () => void; reject: (error: Error) => void }
-
-type Pending = {
-  creates: NewExecution[]
-  events: ExecutionEvent[]
-  timersSet: Map<string, TimerRow>
-  timersCleared: Map<string, { execution_id: string; key: string }>
-  states: CommitBatch['states']
-  items: NonNullable<CommitBatch['items']>
-  itemCounts: Map<string, { execution_id: string; task_id: string; items: ItemCounts }>
-  views: Set<View>
-  waiters: Waiter[]
-}
-
-const emptyPending = (): Pending => ({
-  creates: [],
-  events: [],
-  timersSet: new Map(),
-  timersCleared: new Map(),
-  states: [],
-  items: [],
-  itemCounts: new Map(),
-  views: new Set(),
-  waiters: [],
-})
 
 /** A fan-out element's transition (fan-out runner): its event (with `data.index`), its row if stored, the task's counts. */
 export type ItemChange = { event: EventType | undefined; data: Record<string, unknown>; row?: ItemRow; counts: ItemCounts }
