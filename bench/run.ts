@@ -1,11 +1,12 @@
 /**
  * `npm run bench`: prints figures, never fails. In-process engine throughput on noop tasks, against the CPU floor of a
- * plain Promise DAG runner, with peak RSS; in-process start → result latency; 100,000 tasks at once (ten 10k fan-outs). Set BENCH_CONCURRENCY to change max_concurrency (default 10, the
+ * plain Promise DAG runner, with peak RSS; in-process start → result latency; 100,000 tasks at once (ten 10k fan-outs); the XState floor per task (floor.ts). Set BENCH_CONCURRENCY to change max_concurrency (default 10, the
  * workflow default). Then remote components (remote.ts), durable figures (durable.ts), HTTP figures (http.ts) and
  * multi-node figures (nodes.ts). Name scenarios to run only those: `npm run bench -- nodes` (engine, remote, durable,
  * http, nodes).
  */
 import { performance } from 'node:perf_hooks'
+import { xstateFloor } from './floor.js'
 import { best, chain, elements, engineLatency, engineRun, fanOut, plainRun, type Shape } from './shapes.js'
 
 const SCENARIOS = ['engine', 'remote', 'durable', 'http', 'nodes']
@@ -56,6 +57,7 @@ if (wants('engine')) {
   console.log(
     `${'ten 10k fan-outs at once (100k)'.padEnd(34)} engine ${rate(100_000, hundred).toLocaleString('en').padStart(8)} tasks/s (${hundred.toFixed(0)} ms)   peak RSS ${(peakRss / 1024 / 1024).toFixed(0)} MiB`,
   )
+  await xstateFloor()
 }
 clearInterval(sampler)
 
