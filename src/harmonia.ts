@@ -36,6 +36,7 @@ import { createSubscriptionService, type SubscriptionsApi } from './services/sub
 import { createWebhookWorker } from './services/webhooks.js'
 import { createTemplateService, type TemplatesApi } from './services/templates.js'
 import { createWorkflowService, type WorkflowsApi } from './services/workflows.js'
+import { createMetrics, type Metrics } from './services/metrics.js'
 
 export type { StartExecutionRequest } from './services/executions.js'
 
@@ -124,6 +125,8 @@ export type Harmonia = WorkflowsApi &
     rotateSecrets(key: string): Promise<number>
     /** Resolves once every schedule tick due so far is taken, every transition recorded so far is committed (and its events published), and webhook POSTs in flight answered. */
     flush(): Promise<void>
+    /** Prometheus metrics of this node (GET /metrics). */
+    readonly metrics: Metrics
     /** Stops every actor and closes the store. Unfinished executions stay as they are stored. */
     close(): Promise<void>
   }
@@ -254,6 +257,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
   if (options.retention) retention.start(options.retention)
 
   const audit = createAuditService(ctx)
+  const metrics = createMetrics({ supervisor, journal })
   const harmonia: Harmonia = {
     ...workflows.api,
     ...executions.api,
@@ -304,6 +308,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
       return resealed + (await components.rotateSecrets(key))
     },
     purgeExecutions: retention.purgeExecutions,
+    metrics,
     async flush() {
       await scheduler.idle()
       await supervisor.flushed()
@@ -314,6 +319,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
       closed = true
       closing = (async () => {
         retention.stop()
+        metrics.stop()
         // Before the supervisor: a tick being taken still starts its execution (rather than leave its row for the
         // next start to finish); no tick begins after this.
         await scheduler.stop()

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { CommitBatch, ExecutionPatch, ItemRow, NewExecution, Store, TaskAwaiting, TaskRow, TimerRow } from '../db/store.js'
 import type { Logger } from '../logger.js'
 import type { Emitted, RowFact } from '../machines/events.js'
@@ -39,6 +40,8 @@ export function createJournal(deps: {
   /** Executions created here whose creating commit is not done yet. */
   const committing = new Map<string, Promise<void>>()
   const listeners = createListeners({ events: deps.store.events, logger: deps.logger })
+  /** Told how long each commit took, seconds (metrics). */
+  const commitTimers = new Set<(seconds: number) => void>()
   let pending = emptyPending()
   let inFlight: Promise<void> | null = null
   let stampMs = NaN
@@ -103,8 +106,10 @@ export function createJournal(deps: {
       let batch = buildBatch(taken)
       let failure: Error | null = null
       const stale = new Set<string>()
+      const t0 = performance.now()
       try {
         batch = await committer.commit(batch, stale)
+        for (const told of commitTimers) told((performance.now() - t0) / 1000)
         for (const view of taken.views) if (stale.has(view.execution.execution_id)) view.onStale()
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error))
@@ -375,6 +380,11 @@ export function createJournal(deps: {
     listenAll: listeners.listenAll,
     listenLocal: listeners.listenLocal,
     subscribe: listeners.subscribe,
+    /** Calls `listener` with the seconds each commit took; returns the unsubscribe. */
+    onCommit(listener: (seconds: number) => void): () => void {
+      commitTimers.add(listener)
+      return () => commitTimers.delete(listener)
+    },
   }
 }
 export type Journal = ReturnType<typeof createJournal>

@@ -24,6 +24,7 @@ import { wireTaskLogic } from './task-wiring.js'
 import { createTaskHost } from './task-host.js'
 import { createGates } from './gates.js'
 import { TIMEOUT_KEY } from './timer-keys.js'
+import { countRunningTasks, observeLocal, type ObservedEvent } from './observed.js'
 
 export type SupervisorDeps = {
   store: Store
@@ -371,6 +372,10 @@ export function createSupervisor(deps: SupervisorDeps) {
     subscribeAll: (listener: (event: ExecutionEvent) => void) => journal.listenAll(listener),
     /** The events this node commits (its own executions), as committed. */
     subscribeLocal: (listener: (event: ExecutionEvent) => void) => journal.listenLocal(listener),
+    /** The events this node commits with their execution's rows and definition (metrics, traces). */
+    observe: (listener: (observed: ObservedEvent) => void) => observeLocal(journal, live, listener),
+    /** Task actors running now. */
+    runningTasks: () => countRunningTasks(live),
     /** Resolves once every transition recorded so far is committed. */
     flushed: () => journal.flushed(),
   }

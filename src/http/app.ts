@@ -45,6 +45,8 @@ export type AppOptions = {
   hermes?: () => { registered: boolean } | undefined
   /** Keep-alive comment interval for SSE, ms (default 15 s). */
   keepAliveMs?: number
+  /** Serve /metrics without a token even when tokens are configured (HARMONIA_METRICS_PUBLIC=1). */
+  metricsPublic?: boolean
 }
 
 /** Seconds a client should wait before retrying a 503 (the database is unreachable; the pool reconnects on its own). */
@@ -84,7 +86,7 @@ export function createApp(options: AppOptions) {
   })
   app.notFound(routeNotFound(app))
   app.use('*', auditTrail(harmonia, options.logger))
-  app.use('*', authenticate(parseTokens(options.tokens ?? [])))
+  app.use('*', authenticate(parseTokens(options.tokens ?? []), options.metricsPublic ? ['/metrics'] : []))
   if (options.rateLimit) app.use('*', rateLimiter(options.rateLimit))
 
   app.get('/health', (c) => {
@@ -121,6 +123,7 @@ export function createApp(options: AppOptions) {
       wsRoutes({ harmonia, upgradeWebSocket: options.upgradeWebSocket, ...(options.logger ? { logger: options.logger } : {}) }),
     )
   }
+  app.get('/metrics', async (c) => c.body(await harmonia.metrics.text(), 200, { 'content-type': harmonia.metrics.contentType }))
   app.get('/openapi.json', (c) => c.json(openApiDocument(version)))
   app.get('/docs', (c) => c.html(docsPage()))
   return app

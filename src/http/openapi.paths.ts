@@ -355,6 +355,10 @@ export function documentPaths(): Record<string, Record<string, unknown>> {
       },
       open,
     ),
+    '/metrics': get('health', 'Prometheus metrics of this node (text exposition format; open when HARMONIA_METRICS_PUBLIC=1)', {
+      200: { description: 'OK', content: { 'text/plain; version=0.0.4; charset=utf-8': { schema: { type: 'string' } } } },
+      401: problem('Unauthorized'),
+    }),
     '/openapi.json': get('docs', 'This OpenAPI 3.1 document', {
       200: { description: 'OK', content: json({ type: 'object' }) },
       401: problem('Unauthorized'),

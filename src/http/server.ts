@@ -32,6 +32,8 @@ export type ServerOptions = {
   graceMs?: number
   /** SSE keep-alive comment interval, ms (default 15 s). */
   keepAliveMs?: number
+  /** Serve /metrics without a token when tokens are configured (default: HARMONIA_METRICS_PUBLIC=1). */
+  metricsPublic?: boolean
 }
 
 export type RunningServer = { url: string; port: number; harmonia: Harmonia; close(): Promise<void> }
@@ -86,6 +88,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     logger,
     upgradeWebSocket,
     ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
+    metricsPublic: options.metricsPublic ?? process.env.HARMONIA_METRICS_PUBLIC === '1',
     get port() {
       return listening
     },

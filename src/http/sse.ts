@@ -30,6 +30,7 @@ export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
     streamSSE(c, async (stream) => {
       const abort = new AbortController()
       stream.onAbort(() => abort.abort())
+      harmonia.metrics.sseOpened()
       const keepAlive = setInterval(() => {
         stream.write(': keep-alive\n\n').catch(() => abort.abort())
       }, keepAliveMs)
@@ -39,6 +40,7 @@ export function sseRoutes({ harmonia, keepAliveMs }: SseDeps) {
         }
       } finally {
         clearInterval(keepAlive)
+        harmonia.metrics.sseClosed()
       }
     })
 

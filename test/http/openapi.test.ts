@@ -64,6 +64,7 @@ const OTHER_ROUTES = [
   'GET /ws/executions/{id}',
   'GET /health',
   'GET /ready',
+  'GET /metrics',
   'GET /openapi.json',
   'GET /docs',
 ]
