@@ -6,7 +6,8 @@ import { authenticate } from './auth.js'
 import { rateLimiter, type RateLimit } from './rate-limit.js'
 import { parseTokens } from './roles.js'
 import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js'
-import { openApiDocument, docsPage } from './openapi.js'
+import { openApiDocument } from './openapi.js'
+import { docsPage } from './docs-page.js'
 import { routeNotFound } from './not-found.js'
 import { problemResponse, toProblem } from './problem.js'
 import { UnavailableError } from '../errors.js'
@@ -125,6 +126,7 @@ export function createApp(options: AppOptions) {
   }
   app.get('/metrics', async (c) => c.body(await harmonia.metrics.text(), 200, { 'content-type': harmonia.metrics.contentType }))
   app.get('/openapi.json', (c) => c.json(openApiDocument(version)))
-  app.get('/docs', (c) => c.html(docsPage()))
+  let docs: string | undefined
+  app.get('/docs', (c) => c.html((docs ??= docsPage())))
   return app
 }

@@ -179,7 +179,11 @@ describe('GET /openapi.json', () => {
       used.add(schema.$ref!.split('/').pop()!)
     }
     expect([...used].sort()).toEqual(Object.keys(REQUEST_BODIES).sort())
-    expect(doc.components.schemas.SaveState).toEqual({ type: 'object', properties: { state: { type: 'object' } }, required: ['state'] })
+    expect(doc.components.schemas.SaveState).toEqual({
+      type: 'object',
+      properties: { state: { type: 'object', description: expect.any(String) } },
+      required: ['state'],
+    })
   })
 
   it('documents the component and callback routes: their bodies, answers and errors', () => {

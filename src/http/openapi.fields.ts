@@ -1,0 +1,123 @@
+/**
+ * What each field of the API means (API.md), declared once: the OpenAPI document gives these to every property that has
+ * no description of its own, so /openapi.json and /docs describe the same fields the same way.
+ */
+export const FIELD_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  accepted: 'Whether the call was taken (false: the task was not waiting for it).',
+  action: 'The action of the component the task calls.',
+  actions: 'The actions the component offers.',
+  actor: 'Who made the request: a role and a token id (never the token), or a component.',
+  attempt: 'The attempt number, from 1.',
+  attempts: 'Attempts made so far.',
+  audit_id: 'The audit entry id.',
+  backoff_coefficient: 'Each retry waits this many times longer than the one before.',
+  catch_up: 'What a schedule does with ticks missed while no node ran: skip them, run the latest, or run all.',
+  checkpoint_id: 'The checkpoint id (UUID).',
+  checkpoints: 'Checkpoints of the execution.',
+  code: 'A machine-readable error code (for example timeout, canceled, invalid_input).',
+  completed: 'How many have completed.',
+  completed_tasks: 'The tasks completed when the checkpoint was taken.',
+  component: 'The component the task calls (a built-in such as harmonia, shell or http, or a registered one).',
+  continue_on_error: 'A failed element does not fail the fan-out; its error is kept in the output.',
+  created_at: 'When it was created (ISO 8601).',
+  cron: 'A cron expression (five or six fields).',
+  data: 'The event payload: attempt, input, output, error, as the event type says.',
+  default: 'The value used when none is given.',
+  delivered: 'Whether a task waiting for the signal received it.',
+  depends_on: 'Task ids that must complete before this task starts.',
+  description: 'Free text for people.',
+  detail: 'What went wrong, in a sentence.',
+  enabled: 'Whether it is in use.',
+  end_time: 'When it ended (ISO 8601), null while it runs.',
+  error: 'The failure: message, code and whether a retry could succeed.',
+  errors: 'Each invalid field: its path and what is wrong with it.',
+  events: 'Event types to deliver (empty: all).',
+  execution_id: 'The execution id (UUID).',
+  fail_fast: 'The first failed element fails the fan-out and cancels the rest.',
+  failed: 'How many have failed.',
+  for_each: 'A list, or an expression giving one: the task runs once per element (fan-out).',
+  for_each_concurrency: 'Elements running at once.',
+  healthy: 'Whether the component answered its health check.',
+  id: 'The task id, unique in its workflow.',
+  initial_interval: 'Seconds before the first retry.',
+  input: 'Input values (a task input may hold ${…} expressions).',
+  items: 'The items of this page.',
+  jitter: 'Randomises retry delays: true for full jitter, a fraction for partial, false for none.',
+  last_error: 'The last delivery error.',
+  latency_ms: 'How long the check took, ms.',
+  limit: 'Items per page (1–1000).',
+  max_attempts: 'Attempts in all, the first included.',
+  max_concurrency: 'Tasks of one execution running at once.',
+  max_interval: 'The longest wait between retries, seconds.',
+  message: 'A sentence saying what happened.',
+  metadata: 'Free-form data kept with the resource.',
+  method: 'The HTTP method.',
+  metrics: 'Counters of the resource.',
+  name: 'A name for people.',
+  non_retryable_errors: 'Error codes that fail the task at once, without retrying.',
+  offset: 'Items skipped before this page.',
+  output: 'The result: a task output, or the workflow output resolved from its expressions.',
+  parameter_values: 'Values for the template parameters.',
+  parameters: 'The template parameters and their types.',
+  path: 'The request path, or the path of an invalid field.',
+  payload: 'The data sent with the signal.',
+  received: 'When it was received (ISO 8601).',
+  required: 'Whether a value must be given.',
+  rerun_of: 'The execution this one reruns, or null.',
+  restored_from: 'The checkpoint this execution was restored from, or null.',
+  retries: 'Retries made (attempts − 1).',
+  retry: 'A retry count, or a retry policy.',
+  retryable: 'Whether trying again could succeed.',
+  running: 'How many are running.',
+  schedules: 'Cron schedules that start the workflow.',
+  secret: 'Shared secret for signatures (write-only: never returned).',
+  seq: 'The event number within its execution, from 1 (the SSE id).',
+  source: 'Where the component comes from: builtin, config, api or hermes.',
+  start_time: 'When it started (ISO 8601), null before.',
+  started_at: 'When the node started (ISO 8601).',
+  state: 'Key/value state of the execution (expressions read it as state).',
+  state_data: 'The execution state at the checkpoint.',
+  status: 'The status (see the enum).',
+  status_code: 'The HTTP status code.',
+  subscription_id: 'The subscription id (UUID).',
+  target_id: 'The resource the request acted on.',
+  task_executions: 'Each task of the execution, by task id.',
+  task_id: 'The task id.',
+  task_statuses: 'Each task status at the checkpoint, by task id.',
+  tasks: 'The tasks of the workflow (a DAG).',
+  template_id: 'The template id (UUID).',
+  time: 'When (ISO 8601).',
+  timeout: 'Seconds before it is given up (null: none).',
+  timestamp: 'When it happened (ISO 8601).',
+  timezone: 'The IANA time zone of the cron expression (default UTC).',
+  title: 'A short summary of the problem type.',
+  total: 'Items in all, across pages.',
+  type: 'The kind (an event type, a problem type URI, a parameter type).',
+  types: 'Event types.',
+  updated_at: 'When it last changed (ISO 8601).',
+  url: 'An absolute http(s) URL.',
+  version: 'The version number, from 1.',
+  waiting: 'Whether a task is waiting for it.',
+  when: 'A condition: the task is skipped when it is false.',
+  workflow_definition_id: 'The workflow the template is based on.',
+  workflow_id: 'The workflow id (UUID).',
+  workflow_status: 'The execution status at the checkpoint.',
+  workflow_version: 'The workflow version the execution runs.',
+}
+
+/**
+ * Gives every property in `schema` (nested included) without a description the glossary's. A described property is a
+ * new object: the same schema object (a uuid, a timestamp) serves under many names.
+ */
+export function describeFields(schema: unknown): void {
+  if (Array.isArray(schema)) return schema.forEach(describeFields)
+  if (!schema || typeof schema !== 'object') return
+  const properties = (schema as { properties?: Record<string, Record<string, unknown>> }).properties
+  if (properties)
+    for (const [name, property] of Object.entries(properties)) {
+      const description = FIELD_DESCRIPTIONS[name]
+      if (description && property && typeof property === 'object' && !('$ref' in property) && property.description === undefined)
+        properties[name] = { ...property, description }
+    }
+  for (const value of Object.values(schema)) describeFields(value)
+}
