@@ -37,6 +37,7 @@ import { createWebhookWorker } from './services/webhooks.js'
 import { createTemplateService, type TemplatesApi } from './services/templates.js'
 import { createWorkflowService, type WorkflowsApi } from './services/workflows.js'
 import { createMetrics, type Metrics } from './services/metrics.js'
+import { createTracing } from './services/tracing.js'
 
 export type { StartExecutionRequest } from './services/executions.js'
 
@@ -258,6 +259,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
 
   const audit = createAuditService(ctx)
   const metrics = createMetrics({ supervisor, journal })
+  const tracing = createTracing({ supervisor })
   const harmonia: Harmonia = {
     ...workflows.api,
     ...executions.api,
@@ -320,6 +322,7 @@ function assemble(options: HarmoniaOptions, store: Store) {
       closing = (async () => {
         retention.stop()
         metrics.stop()
+        tracing.stop()
         // Before the supervisor: a tick being taken still starts its execution (rather than leave its row for the
         // next start to finish); no tick begins after this.
         await scheduler.stop()

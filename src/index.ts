@@ -11,3 +11,4 @@ export { EXECUTION_STATUSES, TASK_STATUSES, type ExecutionStatus, type TaskStatu
 export { EVENT_TYPES } from './model/events.js'
 export { taskMachine } from './machines/task.machine.js'
 export { executionMachine } from './machines/execution.machine.js'
+export { executionIds, ExecutionIdGenerator } from './services/span-ids.js'

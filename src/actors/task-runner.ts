@@ -1,3 +1,4 @@
+import { attemptTraceparent } from '../model/trace-context.js'
 import { sleepOn, type Clock } from '../clock.js'
 import { TerminalTaskError } from '../errors.js'
 import { unstorable } from '../json.js'
@@ -39,6 +40,8 @@ export type TaskRunnerDeps = {
   mayRun?: (executionId: string) => boolean
   /** Pending while the commit that creates the execution's rows is in flight (journal.createdCommit). */
   created?: (executionId: string) => Promise<void> | undefined
+  /** The `traceparent` an execution was started with, if any. */
+  traceparentOf?: (executionId: string) => string | undefined
 }
 
 /** JSON in, JSON out: a handler's result is copied so later mutation cannot reach the engine. */
@@ -144,6 +147,9 @@ export function createTaskLogic(deps: TaskRunnerDeps) {
         idempotencyKey: element ? `${executionId}:${taskId}:${index}` : `${executionId}:${taskId}`,
         ...(element ? { index } : {}),
         deadline,
+        get traceparent() {
+          return attemptTraceparent(executionId, taskId, attempt, deps.traceparentOf?.(executionId))
+        },
         get signal() {
           return signalOf()
         },

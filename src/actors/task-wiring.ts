@@ -1,3 +1,4 @@
+import { TRACEPARENT_KEY } from '../model/trace-context.js'
 import type { Callbacks } from './callbacks.js'
 import type { Gates } from './gates.js'
 import type { Live } from './live.js'
@@ -40,6 +41,10 @@ export function wireTaskLogic(
     registry: deps.registry,
     mayRun: deps.mayRun,
     created: (executionId) => journal.createdCommit(executionId),
+    traceparentOf: (executionId) => {
+      const stored = journal.view(executionId)?.metadata[TRACEPARENT_KEY]
+      return typeof stored === 'string' ? stored : undefined
+    },
     semaphore: deps.semaphore,
     logger: deps.logger,
     clock,

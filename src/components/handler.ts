@@ -16,6 +16,8 @@ export type HandlerContext = {
   idempotencyKey: string
   /** When this attempt times out (ISO-8601), or null when the task has no timeout. */
   deadline: string | null
+  /** W3C `traceparent` naming this attempt's span (model/trace-context.ts): sent on to remote components. */
+  readonly traceparent: string
   /** Fires when the attempt times out or the execution is canceled. */
   signal: AbortSignal
   logger: Logger

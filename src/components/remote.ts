@@ -65,6 +65,7 @@ export function remoteAction(target: RemoteTarget, action: string, deps: RemoteC
       'content-type': 'application/json',
       accept: 'application/json',
       'idempotency-key': ctx.idempotencyKey,
+      traceparent: ctx.traceparent,
       ...(target.secret === null
         ? { 'X-Harmonia-Timestamp': String(Math.floor(deps.now() / 1000)) }
         : signatureHeaders(target.secret, body, deps.now())),

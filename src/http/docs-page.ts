@@ -15,6 +15,8 @@ type Operation = {
   responses: Record<string, { description?: string; content?: Record<string, { schema?: Schema }> }>
 }
 
+/** A schema keyword read as text ('' when it is not a string). */
+const str = (value: unknown): string => (typeof value === 'string' ? value : '')
 const escape = (s: string) => s.replace(/[&<>"]/g, (ch) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[ch]!)
 /** The anchor of an operation: `op-get-api-workflows-id`. */
 export const operationAnchor = (method: string, path: string) => `op-${method}-${path.replace(/[^A-Za-z0-9]+/g, '-').replace(/^-|-$/g, '')}`
@@ -31,9 +33,9 @@ export function docsPage(): string {
     if (!s) return ''
     if (typeof schema?.$ref === 'string') return schema.$ref.split('/').pop()!
     if (Array.isArray(s.enum)) return s.enum.map((v) => JSON.stringify(v)).join(' | ')
-    const type = Array.isArray(s.type) ? s.type.join(' | ') : String(s.type ?? (s.anyOf ? 'one of several' : 'any'))
+    const type = Array.isArray(s.type) ? s.type.join(' | ') : str(s.type) || (s.anyOf ? 'one of several' : 'any')
     if (s.type === 'array') return `array of ${typeOf(s.items as Schema) || 'any'}`
-    return s.format ? `${type} (${String(s.format)})` : type
+    return s.format ? `${type} (${str(s.format)})` : type
   }
 
   /** Rows of a schema's fields, nested objects as dotted names (two levels; named schemas are linked, not expanded). */
@@ -45,7 +47,7 @@ export function docsPage(): string {
     const required = new Set((s.required as string[] | undefined) ?? [])
     return Object.entries(properties).flatMap(([name, property]) => {
       const full = prefix ? `${prefix}.${name}` : name
-      const row = `<tr><td><code>${escape(full)}</code></td><td>${escape(typeOf(property))}</td><td>${required.has(name) ? 'yes' : ''}</td><td>${escape(String(resolve(property)?.description ?? property.description ?? ''))}</td></tr>`
+      const row = `<tr><td><code>${escape(full)}</code></td><td>${escape(typeOf(property))}</td><td>${required.has(name) ? 'yes' : ''}</td><td>${escape(str(property.description) || str(resolve(property)?.description))}</td></tr>`
       const nested = depth < 1 && !property.$ref ? fieldRows(property, full, depth + 1) : []
       return [row, ...nested]
     })
@@ -97,7 +99,7 @@ export function docsPage(): string {
         : `<h4>Parameters</h4><table><thead><tr><th>Name</th><th>In</th><th>Type</th><th>Required</th><th>Description</th></tr></thead><tbody>${params
             .map(
               (p) =>
-                `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${escape(typeOf(p.schema))}</td><td>${p.required ? 'yes' : ''}</td><td>${escape(p.description ?? String(p.schema?.description ?? ''))}</td></tr>`,
+                `<tr><td><code>${escape(p.name)}</code></td><td>${p.in}</td><td>${escape(typeOf(p.schema))}</td><td>${p.required ? 'yes' : ''}</td><td>${escape(p.description ?? str(p.schema?.description))}</td></tr>`,
             )
             .join('')}</tbody></table>`
     const body = jsonOf(o.requestBody?.content)

@@ -1,3 +1,4 @@
+import { startOtelSdk } from '../services/otel-sdk.js'
 import type { Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { serve, upgradeWebSocket } from '@hono/node-server'
@@ -59,6 +60,8 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   // HARMONIA_INSPECT=ws://host:port attaches the Stately inspector to every execution and task actor.
   const inspector = process.env.HARMONIA_INSPECT ? createWebSocketInspector({ url: process.env.HARMONIA_INSPECT }) : undefined
   const retention = retentionFromEnv()
+  // Before the engine: it looks for a tracer provider when it is created.
+  const stopTracing = await startOtelSdk(logger)
   const rateLimit = options.rateLimit ?? rateLimitFromEnv()
   const hermesUrl = options.hermesUrl ?? process.env.HERMES_URL
   let listening = 0
@@ -128,6 +131,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         await closed
         if (!options.harmonia) await harmonia.close()
         inspector?.stop()
+        await stopTracing?.()
       })()
       return closing
     },

@@ -15,6 +15,7 @@ import type { CarriedTask, Execution, ExecutionListQuery, ExecutionSummary, Page
 import { isTerminalExecutionStatus } from '../model/status.js'
 import { assertRunnableDirectly } from '../model/template.js'
 import { assertOpen, iso, requireId, type ServiceContext } from './context.js'
+import { parseTraceparent, TRACEPARENT_KEY } from '../model/trace-context.js'
 import type { FinishedCache } from './finished.js'
 import type { WorkflowService } from './workflows.js'
 
@@ -26,6 +27,8 @@ export type StartExecutionRequest = {
   input?: unknown
   version?: number
   metadata?: Record<string, unknown>
+  /** The W3C `traceparent` of the request that starts it: kept in its metadata, the parent of its trace. */
+  traceparent?: string
 }
 
 /** The status each command leads to, which its answer reports (API.md: 202 with `canceled`, `paused`, `running`). */
@@ -257,7 +260,9 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
         assertStorable(request.input, 'input')
         assertStorable(request.metadata, 'metadata')
         const input = resolveWorkflowInput(record.definition.input, request.input)
-        return launch(newExecution(record, input, { metadata: request.metadata ?? {} }), record.definition)
+        // Only a well-formed header is kept: a malformed one starts a trace of the execution's own (W3C: ignore it).
+        const traced = parseTraceparent(request.traceparent) ? { [TRACEPARENT_KEY]: request.traceparent!.trim().toLowerCase() } : {}
+        return launch(newExecution(record, input, { metadata: { ...request.metadata, ...traced } }), record.definition)
       },
 
       getExecution,

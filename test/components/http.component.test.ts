@@ -15,6 +15,7 @@ function context(signal = new AbortController().signal): HandlerContext {
     taskId: 't',
     attempt: 1,
     idempotencyKey: 'e:t',
+    traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     deadline: null,
     awaitCallback: () => Promise.reject(new Error('no callback in this test')),
     waitForSignal: () => Promise.reject(new Error('no signal in this test')),

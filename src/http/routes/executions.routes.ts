@@ -15,6 +15,7 @@ export function executionRoutes({ harmonia, limits }: RouteDeps) {
         ...(body.input !== undefined ? { input: body.input } : {}),
         ...(body.version !== undefined ? { version: body.version } : {}),
         ...(body.metadata !== undefined ? { metadata: body.metadata } : {}),
+        ...(c.req.header('traceparent') ? { traceparent: c.req.header('traceparent')! } : {}),
       }
       return created(c, await harmonia.startExecution(request))
     })
