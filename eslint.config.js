@@ -29,6 +29,18 @@ export default tseslint.config(
     },
   },
   {
+    // The web UI's browser modules (plain JavaScript, served as they are): linted without type information.
+    files: ['src/ui/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      parserOptions: { projectService: false, program: null },
+      globals: Object.fromEntries(
+        ['window', 'document', 'location', 'history', 'localStorage', 'fetch', 'EventSource', 'URL', 'URLSearchParams', 'PopStateEvent',
+          'addEventListener', 'removeEventListener', 'dispatchEvent', 'setTimeout', 'clearTimeout', 'console'].map((name) => [name, 'readonly']),
+      ),
+    },
+  },
+  {
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/unbound-method': 'off', '@typescript-eslint/no-non-null-assertion': 'off', '@typescript-eslint/no-explicit-any': 'off' },
   },

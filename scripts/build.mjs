@@ -34,5 +34,7 @@ if (!fresh) {
   execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root })
   // Plain JavaScript modules that run as their own process (src/db/pglite-initdb.mjs): tsc does not copy them.
   for (const file of mjsModules(join(root, 'src'))) cpSync(file, join(root, 'dist', relative(join(root, 'src'), file)))
+  // The web UI's page and browser modules are served as they are (src/http/ui.ts).
+  cpSync(join(root, 'src', 'ui'), join(root, 'dist', 'ui'), { recursive: true })
   writeFileSync(stamp, `${new Date().toISOString()}\n`)
 }

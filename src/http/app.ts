@@ -8,6 +8,7 @@ import { parseTokens } from './roles.js'
 import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js'
 import { openApiDocument } from './openapi.js'
 import { docsPage } from './docs-page.js'
+import { uiRoutes } from './ui.js'
 import { routeNotFound } from './not-found.js'
 import { problemResponse, toProblem } from './problem.js'
 import { UnavailableError } from '../errors.js'
@@ -50,6 +51,9 @@ export type AppOptions = {
   metricsPublic?: boolean
 }
 
+/** The UI's shell and code: public, as they hold no data (the API behind them asks for the token). */
+const isUiPath = (path: string) => path === '/' || path === '/ui' || path.startsWith('/ui/')
+
 /** Seconds a client should wait before retrying a 503 (the database is unreachable; the pool reconnects on its own). */
 const RETRY_AFTER = '5'
 
@@ -87,7 +91,7 @@ export function createApp(options: AppOptions) {
   })
   app.notFound(routeNotFound(app))
   app.use('*', auditTrail(harmonia, options.logger))
-  app.use('*', authenticate(parseTokens(options.tokens ?? []), options.metricsPublic ? ['/metrics'] : []))
+  app.use('*', authenticate(parseTokens(options.tokens ?? []), (path) => isUiPath(path) || (options.metricsPublic === true && path === '/metrics')))
   if (options.rateLimit) app.use('*', rateLimiter(options.rateLimit))
 
   app.get('/health', (c) => {
@@ -124,6 +128,8 @@ export function createApp(options: AppOptions) {
       wsRoutes({ harmonia, upgradeWebSocket: options.upgradeWebSocket, ...(options.logger ? { logger: options.logger } : {}) }),
     )
   }
+  app.get('/', (c) => c.redirect('/ui', 302))
+  app.route('/ui', uiRoutes())
   app.get('/metrics', async (c) => c.body(await harmonia.metrics.text(), 200, { 'content-type': harmonia.metrics.contentType }))
   app.get('/openapi.json', (c) => c.json(openApiDocument(version)))
   let docs: string | undefined

@@ -28,12 +28,12 @@ export const setActor = (c: Context, actor: string): void => {
 }
 
 /**
- * Bearer-token auth with roles (API.md): every route but /health, /ready and `publicPaths` needs `Authorization: Bearer <token>`
+ * Bearer-token auth with roles (API.md): every route but /health, /ready and the `isPublic` ones needs `Authorization: Bearer <token>`
  * (the event streams also accept `?token=`), and the token's role must allow the request, else 403 naming the role
  * needed. Tokens are compared in constant time (as fixed-length digests) and never logged. A signed component
  * callback passes on to its route, which checks the signature against the component's secret.
  */
-export function authenticate(tokens: readonly TokenEntry[], publicPaths: readonly string[] = []): MiddlewareHandler {
+export function authenticate(tokens: readonly TokenEntry[], isPublic: (path: string) => boolean = () => false): MiddlewareHandler {
   const known = tokens.map((t) => ({ ...t, full: hash(t.token) }))
   return async (c, next) => {
     const path = c.req.path
@@ -41,7 +41,7 @@ export function authenticate(tokens: readonly TokenEntry[], publicPaths: readonl
       c.set(PRINCIPAL as never, { actor: 'anonymous', role: 'admin' } satisfies Principal as never)
       return next()
     }
-    if (path === '/health' || path === '/ready' || publicPaths.includes(path)) return next()
+    if (path === '/health' || path === '/ready' || isPublic(path)) return next()
     const header = c.req.header('authorization') ?? ''
     const bearer = /^Bearer\s+(.+)$/i.exec(header)?.[1]?.trim()
     const streaming = path.startsWith('/events/') || path.startsWith('/ws/')

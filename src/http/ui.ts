@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises'
+import { createRequire } from 'node:module'
+import { dirname, extname, join, normalize, sep } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Hono } from 'hono'
+
+/**
+ * The web UI (API.md "Observability and UI"), served by this process: the page shell and its modules from src/ui
+ * (dist/ui once built), and the few libraries it runs on straight from node_modules — nothing from another host,
+ * nothing to build. The shell and the code carry no data: every datum comes from the API with the user's token.
+ */
+
+const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url))
+const require = createRequire(import.meta.url)
+
+/** The browser libraries, by the name the page's import map gives them: package and file inside it. */
+const VENDOR: Readonly<Record<string, [string, string]>> = {
+  'preact.mjs': ['preact', 'dist/preact.module.js'],
+  'hooks.mjs': ['preact', 'hooks/dist/hooks.module.js'],
+  'htm.mjs': ['htm', 'dist/htm.module.js'],
+  'dagre.js': ['@dagrejs/dagre', 'dist/dagre.min.js'],
+}
+
+/** A package's folder: its `exports` may hide the files the browser needs, so they are found from its entry point. */
+function packageDir(name: string): string {
+  let dir = dirname(require.resolve(name))
+  while (!dir.endsWith(`${sep}node_modules${sep}${name.split('/').join(sep)}`)) {
+    const up = dirname(dir)
+    if (up === dir) throw new Error(`package ${name} not found`)
+    dir = up
+  }
+  return dir
+}
+
+const TYPES: Readonly<Record<string, string>> = {
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.html': 'text/html; charset=utf-8',
+}
+
+/** Files are read once: they change only with a new version of the server. */
+const cache = new Map<string, Promise<Buffer | null>>()
+const read = (path: string) => {
+  let file = cache.get(path)
+  if (!file) cache.set(path, (file = readFile(path).catch(() => null)))
+  return file
+}
+
+export function uiRoutes() {
+  const send = async (path: string) => {
+    const body = await read(path)
+    if (!body) return null
+    return new Response(new Uint8Array(body), {
+      headers: { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' },
+    })
+  }
+  const shell = async () => (await send(join(UI_DIR, 'index.html')))!
+  return new Hono()
+    .get('/vendor/:file', async (c) => {
+      const vendored = VENDOR[c.req.param('file')]
+      return (vendored && (await send(join(packageDir(vendored[0]), vendored[1])))) || c.notFound()
+    })
+    .get('/assets/*', async (c) => {
+      const relative = normalize(c.req.path.replace(/^\/ui\/assets\//, ''))
+      // Nothing outside the assets folder, whatever the path says.
+      if (relative.startsWith('..') || relative.includes(`${sep}..`)) return c.notFound()
+      return (await send(join(UI_DIR, 'assets', relative))) ?? c.notFound()
+    })
+    .get('/', shell)
+    .get('/*', shell)
+}
