@@ -5,6 +5,7 @@
  */
 import { Validator } from '@seriousme/openapi-schema-validator'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { operationAnchor } from '../../src/http/docs-page.js'
 import { REQUEST_BODIES } from '../../src/http/schemas.js'
 import { startServer, type RunningServer } from '../../src/http/server.js'
 
@@ -251,7 +252,7 @@ describe('GET /docs', () => {
     expect(html).toContain('</html>')
     for (const route of [...API_ROUTES.map((r) => r.replace(' ', ' /api')), ...OTHER_ROUTES]) {
       const [method, path] = route.split(' ') as [string, string]
-      expect(html, route).toContain(`<code>${method}</code></td><td><code>${path}</code>`)
+      expect(html, route).toContain(`id="${operationAnchor(method.toLowerCase(), path)}"><h3><span class="method ${method.toLowerCase()}">${method}</span> <code>${path}</code>`)
     }
     expect(html).toContain('/api/v1')
     expect(html).toContain('href="/openapi.json"')
