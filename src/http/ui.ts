@@ -47,6 +47,17 @@ const read = (path: string) => {
   return file
 }
 
+/** Libraries of several modules, whose folder is served whole: package and folder inside it. */
+const VENDOR_FOLDERS: Readonly<Record<string, [string, string]>> = {
+  yaml: ['yaml', 'browser/dist'],
+}
+
+/** `relative` below `base`, or null when it would step out of it. */
+function inside(base: string, relative: string): string | null {
+  const clean = normalize(relative)
+  return clean.startsWith('..') || clean.includes(`${sep}..`) || clean.startsWith(sep) ? null : join(base, clean)
+}
+
 export function uiRoutes() {
   const send = async (path: string) => {
     const body = await read(path)
@@ -61,11 +72,16 @@ export function uiRoutes() {
       const vendored = VENDOR[c.req.param('file')]
       return (vendored && (await send(join(packageDir(vendored[0]), vendored[1])))) || c.notFound()
     })
+    .get('/vendor/:folder/*', async (c) => {
+      const vendored = VENDOR_FOLDERS[c.req.param('folder')]
+      const rest = c.req.path.slice(`/ui/vendor/${c.req.param('folder')}/`.length)
+      const path = vendored && inside(join(packageDir(vendored[0]), vendored[1]), rest)
+      return (path && (await send(path))) || c.notFound()
+    })
     .get('/assets/*', async (c) => {
-      const relative = normalize(c.req.path.replace(/^\/ui\/assets\//, ''))
       // Nothing outside the assets folder, whatever the path says.
-      if (relative.startsWith('..') || relative.includes(`${sep}..`)) return c.notFound()
-      return (await send(join(UI_DIR, 'assets', relative))) ?? c.notFound()
+      const path = inside(join(UI_DIR, 'assets'), c.req.path.replace(/^\/ui\/assets\//, ''))
+      return (path && (await send(path))) || c.notFound()
     })
     .get('/', shell)
     .get('/*', shell)

@@ -47,6 +47,8 @@ const OPERATOR_WRITES = new Set([
 /** The role API.md asks of a route (written from the contract, not from src/http/roles.ts). */
 function needed({ method, path }: AppRoute): Needed {
   if (path === '/health' || path === '/ready') return 'nothing'
+  // The web UI's shell and code hold no data (issue 14): open, like the probes; the API behind them is not.
+  if (path === '/' || path === '/ui' || path.startsWith('/ui/')) return 'nothing'
   const rest = apiRest(path)
   if (method === 'GET') return rest === '/audit' && rest !== path ? 'admin' : 'viewer'
   return OPERATOR_WRITES.has(`${method} ${rest}`) ? 'operator' : 'admin'
@@ -68,7 +70,9 @@ type Ids = {
 
 /** The fixture a path parameter names; an unknown one stops the test so that a new route gets a fixture. */
 function concrete(route: AppRoute, ids: Ids): string {
-  return fillRoute(route.path, (collection, param) => {
+  // The UI's wildcards: a module of its assets, a page of the shell.
+  const path = route.path.replace(/^\/ui\/assets\/\*$/, '/ui/assets/app.js').replace(/^\/ui\/\*$/, '/ui/executions')
+  return fillRoute(path, (collection, param) => {
     const deleting = route.method === 'DELETE'
     switch (collection) {
       case 'workflows':
@@ -88,6 +92,8 @@ function concrete(route: AppRoute, ids: Ids): string {
         return deleting ? ids.deletableComponent : ids.component
       case 'subscriptions':
         return deleting ? ids.deletableSubscription : ids.subscription
+      case 'vendor':
+        return 'preact.mjs'
       default:
         throw new Error(`no fixture for :${param} of ${route.method} ${route.path}: add one to roles.test.ts`)
     }
@@ -226,6 +232,8 @@ describe('roles on every route', () => {
       'GET /ready',
       'GET /openapi.json',
       'GET /docs',
+      'GET /metrics',
+      'GET /ui/*',
       'GET /events/executions',
       'GET /ws/executions/:id',
     ]) {

@@ -35,6 +35,8 @@ describe('/ui', () => {
       '/ui/vendor/hooks.mjs',
       '/ui/vendor/htm.mjs',
       '/ui/vendor/dagre.js',
+      '/ui/vendor/yaml/index.js',
+      '/ui/vendor/yaml/doc/Document.js',
       '/ui/assets/app.js',
       '/ui/assets/pages/execution.js',
     ]) {
@@ -48,6 +50,8 @@ describe('/ui', () => {
 
   it('answers 404 for an unknown library or asset, and serves nothing outside the assets folder', async () => {
     expect((await fetch(`${server.url}/ui/vendor/react.js`)).status).toBe(404)
+    expect((await fetch(`${server.url}/ui/vendor/react/index.js`)).status).toBe(404)
+    expect((await fetch(`${server.url}/ui/vendor/yaml/..%2f..%2fpackage.json`)).status).toBe(404)
     expect((await fetch(`${server.url}/ui/assets/nothing.js`)).status).toBe(404)
     // Dot segments: resolved by the URL parser (then outside /ui: the token is asked for) or refused by the route.
     for (const path of [

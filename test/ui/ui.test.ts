@@ -165,6 +165,25 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web UI' : 'web UI (skipped: require
     expect(problems).toEqual([])
   })
 
+  it('a fan-out is one node with the progress of its elements; its panel lists them', async () => {
+    const wf = await workflow('fanned', [
+      { id: 'each', component: 'harmonia', action: 'echo', for_each: [1, 2, 3, 4, 5], input: { n: '${item}' } },
+      { id: 'after', component: 'harmonia', action: 'noop', depends_on: ['each'] },
+    ])
+    const { execution_id } = await harmonia.startExecution({ workflow_id: wf.workflow_id })
+    await harmonia.waitForExecution(execution_id)
+    const { page, problems } = await openPage(browser)
+    await page.goto(`${server.url}/ui/executions/${execution_id}`)
+    const node = page.locator('.dag .node[data-task-id="each"]')
+    await page.waitForSelector('.dag .node[data-task-id="each"][data-status="completed"]')
+    expect(await node.textContent()).toContain('fan-out 5/5')
+    expect(await page.locator('.dag .node').count()).toBe(2)
+    await node.click()
+    await page.waitForSelector('.task-panel .elements tr[data-index="4"]')
+    expect(await page.locator('.task-panel .elements tbody tr').count()).toBe(5)
+    expect(problems).toEqual([])
+  })
+
   it('the workflow page draws the DAG and runs the workflow from a form generated from its input', async () => {
     const wf = await workflow(
       'with-input',
@@ -191,6 +210,8 @@ describe.skipIf(!hasChromium)(hasChromium ? 'web UI' : 'web UI (skipped: require
         expect(overflow).toBeLessThanOrEqual(1)
         continue
       }
+      await page.click('button:text("Definition (YAML)")')
+      expect(await page.textContent('pre.definition')).toContain('name: with-input')
       await page.click('button:text("Run workflow")')
       await page.waitForSelector('.field-error:text("who is required")')
       await page.fill('#field-who', 'Ada')

@@ -20,9 +20,24 @@ export function attemptsOf(events, taskId) {
   return attempts
 }
 
+/** A fan-out's elements by index: the last thing each did (from their events, which carry `data.index`). */
+export function elementsOf(events, taskId) {
+  const byIndex = new Map()
+  for (const e of events) {
+    if (e.task_id !== taskId || e.data?.index === undefined) continue
+    const seen = byIndex.get(e.data.index) ?? { index: e.data.index, attempts: 0, status: 'pending', error: null }
+    if (e.type === 'task_started') seen.attempts = Number(e.data.attempt ?? seen.attempts + 1)
+    seen.status = { task_started: 'running', task_retrying: 'retrying', task_completed: 'completed', task_failed: 'failed' }[e.type] ?? seen.status
+    if (e.data.error) seen.error = e.data.error
+    byIndex.set(e.data.index, seen)
+  }
+  return [...byIndex.values()].sort((a, b) => a.index - b.index)
+}
+
 export function TaskPanel({ task, row, events, onClose }) {
   if (!task) return null
   const attempts = attemptsOf(events, task.id)
+  const elements = task.for_each !== undefined ? elementsOf(events, task.id) : []
   return html`<section class="card task-panel" data-task-id=${task.id}>
     <div class="title-row">
       <h2>Task <code>${task.id}</code> <${Status} status=${row?.status ?? 'pending'} /></h2>
@@ -49,6 +64,14 @@ export function TaskPanel({ task, row, events, onClose }) {
               <td>${a.error ? html`<code>${a.error.message}</code>` : ''}</td>
             </tr>`,
           )}</tbody></table>`}
+    ${elements.length
+      ? html`<details class="elements" open=${elements.length <= 20}>
+          <summary>Elements (${elements.length} seen)</summary>
+          <div class="scroll"><table><thead><tr><th>#</th><th>Status</th><th>Attempts</th><th>Error</th></tr></thead><tbody>
+            ${elements.map((el) => html`<tr data-index=${el.index}><td>${el.index}</td><td><${Status} status=${el.status} /></td><td>${el.attempts}</td><td>${el.error ? html`<code>${el.error.message}</code>` : ''}</td></tr>`)}
+          </tbody></table></div>
+        </details>`
+      : null}
     <div class="two">
       <div><h3>Input (resolved)</h3><pre>${pretty(row?.input ?? null)}</pre></div>
       <div>

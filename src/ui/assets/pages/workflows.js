@@ -1,6 +1,7 @@
 // Workflows: the list with search; one workflow with its DAG, definition, versions, schedules, recent executions and
 // a run form generated from its `input` description.
 import { useState } from 'preact/hooks'
+import { stringify as toYaml } from 'yaml'
 import { api } from '../api.js'
 import { Dag } from '../dag.js'
 import { InputForm, fieldsOf } from '../forms.js'
@@ -32,6 +33,9 @@ export function WorkflowsPage() {
   </div>`
 }
 
+/** The definition as it was sent (what PUT takes back), without the server's bookkeeping fields. */
+const definitionOf = ({ workflow_id: _id, version: _v, created_at: _c, updated_at: _u, ...definition }) => definition
+
 export function WorkflowPage({ id, query }) {
   const version = query.get('version')
   const workflow = useLoad(() => api(`/api/workflows/${id}${version ? `?version=${version}` : ''}`), [id, version])
@@ -57,10 +61,13 @@ export function WorkflowPage({ id, query }) {
     ${w.description ? html`<p>${w.description}</p>` : null}
     <div class="tabs">
       <button class=${view === 'graph' ? 'active' : ''} onClick=${() => setView('graph')}>Graph</button>
+      <button class=${view === 'yaml' ? 'active' : ''} onClick=${() => setView('yaml')}>Definition (YAML)</button>
       <button class=${view === 'definition' ? 'active' : ''} onClick=${() => setView('definition')}>Definition (JSON)</button>
     </div>
     <section class="card">
-      ${view === 'graph' ? html`<${Dag} tasks=${w.tasks} />` : html`<pre class="definition">${pretty(w)}</pre>`}
+      ${view === 'graph'
+        ? html`<${Dag} tasks=${w.tasks} />`
+        : html`<pre class="definition">${view === 'yaml' ? toYaml(definitionOf(w)) : pretty(definitionOf(w))}</pre>`}
     </section>
     <div class="two">
       <section class="card run">
