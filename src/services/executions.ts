@@ -151,9 +151,12 @@ export function createExecutionService(ctx: ServiceContext, workflows: WorkflowS
     workflow: WorkflowRecord
     input: unknown
     parent: ParentLink
+    /** The parent attempt's span (HandlerContext.traceparent): the child's trace continues the parent's. */
+    traceparent?: string
   }): Promise<Execution> {
     const input = resolveWorkflowInput(request.workflow.definition.input, request.input)
-    const execution = newExecution(request.workflow, input, { execution_id: request.execution_id, parent: request.parent })
+    const metadata = request.traceparent ? { [TRACEPARENT_KEY]: request.traceparent } : {}
+    const execution = newExecution(request.workflow, input, { execution_id: request.execution_id, parent: request.parent, metadata })
     return launch(execution, request.workflow.definition)
   }
 

@@ -141,6 +141,7 @@ export function createSubWorkflowComponent(
           workflow,
           input: request.input ?? {},
           parent: element ?? { execution_id: task.executionId, task_id: task.taskId },
+          traceparent: task.traceparent,
         })
         await followPause(task.executionId, childId)
       }

@@ -6,6 +6,7 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type Re
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { HandlerContext } from '../../src/components/handler.js'
 import { createHarmonia, type Harmonia } from '../../src/harmonia.js'
+import { startServer } from '../../src/http/server.js'
 import { attemptSpanId, executionSpanId, traceIdOf } from '../../src/model/trace-context.js'
 import { executionIds } from '../../src/services/span-ids.js'
 import { closeComponentServers, startComponentServer } from '../support/component-server.js'
@@ -131,6 +132,41 @@ describe('tracing', () => {
       await first?.close()
       await second?.close()
       await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('POST /api/executions keeps the request traceparent; a sub-workflow continues its parent task attempt span', async () => {
+    const harmonia = await createHarmonia({ database: 'memory:store' })
+    const server = await startServer({ harmonia, port: 0, hostname: '127.0.0.1', tokens: [] })
+    try {
+      const child = await harmonia.createWorkflow({ name: 'child', tasks: [{ id: 'inner', component: 'harmonia', action: 'noop' }] })
+      const parent = await harmonia.createWorkflow({
+        name: 'parent',
+        tasks: [{ id: 'call', component: 'harmonia', action: 'run_workflow', input: { workflow_id: child.workflow_id } }],
+      })
+      const incoming = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01'
+      const post = (traceparent: string) =>
+        fetch(`${server.url}/api/executions`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', traceparent },
+          body: JSON.stringify({ workflow_id: parent.workflow_id, metadata: { team: 'ops' } }),
+        }).then((r) => r.json() as Promise<{ execution_id: string; metadata: Record<string, unknown> }>)
+      const started = await post(incoming)
+      expect(started.metadata).toEqual({ team: 'ops', traceparent: incoming })
+      const done = await harmonia.waitForExecution(started.execution_id)
+      const childId = done.task_executions.call!.child_execution_id!
+      await until(() => spans().filter((s) => s.name.startsWith('execution ')).length === 2, 'both execution spans')
+      const childSpan = spans().find((s) => s.name === 'execution child')!
+      expect(childSpan.spanContext().traceId).toBe('0af7651916cd43dd8448eb211c80319c')
+      expect(parentOf(childSpan)).toBe(attemptSpanId(started.execution_id, 'call', 1))
+      expect(childSpan.spanContext().spanId).toBe(executionSpanId(childId))
+      // A malformed header is ignored (W3C): the execution gets a trace of its own.
+      const ignored = await post('00-zz-not-a-trace-01')
+      expect(ignored.metadata).toEqual({ team: 'ops' })
+      await harmonia.waitForExecution(ignored.execution_id)
+    } finally {
+      await server.close()
+      await harmonia.close()
     }
   })
 
