@@ -14,12 +14,14 @@ const UI_DIR = fileURLToPath(new URL('../ui/', import.meta.url))
 const require = createRequire(import.meta.url)
 
 /** The browser libraries, by the name the page's import map gives them: package and file inside it. */
-const VENDOR: Readonly<Record<string, [string, string]>> = {
-  'preact.mjs': ['preact', 'dist/preact.module.js'],
-  'hooks.mjs': ['preact', 'hooks/dist/hooks.module.js'],
-  'htm.mjs': ['htm', 'dist/htm.module.js'],
-  'dagre.js': ['@dagrejs/dagre', 'dist/dagre.min.js'],
-}
+const VENDOR: ReadonlyMap<string, [string, string]> = new Map(
+  Object.entries({
+    'preact.mjs': ['preact', 'dist/preact.module.js'],
+    'hooks.mjs': ['preact', 'hooks/dist/hooks.module.js'],
+    'htm.mjs': ['htm', 'dist/htm.module.js'],
+    'dagre.js': ['@dagrejs/dagre', 'dist/dagre.min.js'],
+  } satisfies Record<string, [string, string]>),
+)
 
 /** A package's folder: its `exports` may hide the files the browser needs, so they are found from its entry point. */
 function packageDir(name: string): string {
@@ -38,6 +40,7 @@ const TYPES: Readonly<Record<string, string>> = {
   '.css': 'text/css; charset=utf-8',
   '.html': 'text/html; charset=utf-8',
 }
+const typeOf = (path: string) => (Object.hasOwn(TYPES, extname(path)) ? TYPES[extname(path)]! : 'application/octet-stream')
 
 /** Files are read once: they change only with a new version of the server. */
 const cache = new Map<string, Promise<Buffer | null>>()
@@ -48,9 +51,7 @@ const read = (path: string) => {
 }
 
 /** Libraries of several modules, whose folder is served whole: package and folder inside it. */
-const VENDOR_FOLDERS: Readonly<Record<string, [string, string]>> = {
-  yaml: ['yaml', 'browser/dist'],
-}
+const VENDOR_FOLDERS: ReadonlyMap<string, [string, string]> = new Map([['yaml', ['yaml', 'browser/dist']]])
 
 /** `relative` below `base`, or null when it would step out of it. */
 function inside(base: string, relative: string): string | null {
@@ -63,17 +64,18 @@ export function uiRoutes() {
     const body = await read(path)
     if (!body) return null
     return new Response(new Uint8Array(body), {
-      headers: { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' },
+      headers: { 'content-type': typeOf(path), 'cache-control': 'no-cache' },
     })
   }
   const shell = async () => (await send(join(UI_DIR, 'index.html')))!
   return new Hono()
     .get('/vendor/:file', async (c) => {
-      const vendored = VENDOR[c.req.param('file')]
+      // A Map, not an object: `/ui/vendor/constructor` must not find Object.prototype's.
+      const vendored = VENDOR.get(c.req.param('file'))
       return (vendored && (await send(join(packageDir(vendored[0]), vendored[1])))) || c.notFound()
     })
     .get('/vendor/:folder/*', async (c) => {
-      const vendored = VENDOR_FOLDERS[c.req.param('folder')]
+      const vendored = VENDOR_FOLDERS.get(c.req.param('folder'))
       const rest = c.req.path.slice(`/ui/vendor/${c.req.param('folder')}/`.length)
       const path = vendored && inside(join(packageDir(vendored[0]), vendored[1]), rest)
       return (path && (await send(path))) || c.notFound()

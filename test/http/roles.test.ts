@@ -71,7 +71,10 @@ type Ids = {
 /** The fixture a path parameter names; an unknown one stops the test so that a new route gets a fixture. */
 function concrete(route: AppRoute, ids: Ids): string {
   // The UI's wildcards: a module of its assets, a page of the shell.
-  const path = route.path.replace(/^\/ui\/assets\/\*$/, '/ui/assets/app.js').replace(/^\/ui\/\*$/, '/ui/executions')
+  const path = route.path
+    .replace(/^\/ui\/assets\/\*$/, '/ui/assets/app.js')
+    .replace(/^\/ui\/vendor\/:folder\/\*$/, '/ui/vendor/yaml/index.js')
+    .replace(/^\/ui\/\*$/, '/ui/executions')
   return fillRoute(path, (collection, param) => {
     const deleting = route.method === 'DELETE'
     switch (collection) {

@@ -51,6 +51,11 @@ describe('/ui', () => {
   it('answers 404 for an unknown library or asset, and serves nothing outside the assets folder', async () => {
     expect((await fetch(`${server.url}/ui/vendor/react.js`)).status).toBe(404)
     expect((await fetch(`${server.url}/ui/vendor/react/index.js`)).status).toBe(404)
+    // Names of Object.prototype are not libraries (found by the route fuzzer).
+    for (const name of ['constructor', '__proto__', 'toString']) {
+      expect((await fetch(`${server.url}/ui/vendor/${name}`)).status, name).toBe(404)
+      expect((await fetch(`${server.url}/ui/vendor/${name}/x.js`)).status, name).toBe(404)
+    }
     expect((await fetch(`${server.url}/ui/vendor/yaml/..%2f..%2fpackage.json`)).status).toBe(404)
     expect((await fetch(`${server.url}/ui/assets/nothing.js`)).status).toBe(404)
     // Dot segments: resolved by the URL parser (then outside /ui: the token is asked for) or refused by the route.
