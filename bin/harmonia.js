@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// The `harmonia` CLI: runs the TypeScript sources through tsx (the package ships no build step).
-import { register } from 'tsx/esm/api'
+// The `harmonia` CLI, as compiled JavaScript (dist/). In a source checkout (scripts/build.mjs is there; the published
+// package ships dist/ only) dist/ is rebuilt first when a source is newer, so the binary never runs stale code.
+import { existsSync } from 'node:fs'
+import { URL } from 'node:url'
 
-register()
-await import('../src/cli/main.ts')
+if (existsSync(new URL('../scripts/build.mjs', import.meta.url))) await import('../scripts/build.mjs')
+await import('../dist/cli/main.js')

@@ -1,4 +1,4 @@
-/** The `harmonia` command (bin/harmonia.js loads this file through tsx). */
+/** The `harmonia` command (bin/harmonia.js runs its compiled form, dist/cli/main.js). */
 import { runCli } from './cli.js'
 import { processIo } from './io.js'
 

@@ -252,7 +252,9 @@ describe('GET /docs', () => {
     expect(html).toContain('</html>')
     for (const route of [...API_ROUTES.map((r) => r.replace(' ', ' /api')), ...OTHER_ROUTES]) {
       const [method, path] = route.split(' ') as [string, string]
-      expect(html, route).toContain(`id="${operationAnchor(method.toLowerCase(), path)}"><h3><span class="method ${method.toLowerCase()}">${method}</span> <code>${path}</code>`)
+      expect(html, route).toContain(
+        `id="${operationAnchor(method.toLowerCase(), path)}"><h3><span class="method ${method.toLowerCase()}">${method}</span> <code>${path}</code>`,
+      )
     }
     expect(html).toContain('/api/v1')
     expect(html).toContain('href="/openapi.json"')
