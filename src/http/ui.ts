@@ -3,6 +3,8 @@ import { createRequire } from 'node:module'
 import { dirname, extname, join, normalize, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Hono } from 'hono'
+import { EVENT_TYPES } from '../model/events.js'
+import { EXECUTION_STATUSES, TERMINAL_EXECUTION_STATUSES } from '../model/status.js'
 
 /**
  * The web UI (API.md "Observability and UI"), served by this process: the page shell and its modules from src/ui
@@ -59,6 +61,17 @@ function inside(base: string, relative: string): string | null {
   return clean.startsWith('..') || clean.includes(`${sep}..`) || clean.startsWith(sep) ? null : join(base, clean)
 }
 
+/**
+ * The vocabulary the browser modules share with the server (model/), written from the same constants: the UI does
+ * not declare event names or statuses of its own.
+ */
+const VOCABULARY = [
+  `export const EVENT_TYPES = ${JSON.stringify(EVENT_TYPES)}`,
+  `export const EXECUTION_STATUSES = ${JSON.stringify(EXECUTION_STATUSES)}`,
+  `export const TERMINAL_EXECUTION_STATUSES = ${JSON.stringify(TERMINAL_EXECUTION_STATUSES)}`,
+  '',
+].join('\n')
+
 export function uiRoutes() {
   const send = async (path: string) => {
     const body = await read(path)
@@ -80,6 +93,7 @@ export function uiRoutes() {
       const path = vendored && inside(join(packageDir(vendored[0]), vendored[1]), rest)
       return (path && (await send(path))) || c.notFound()
     })
+    .get('/assets/vocabulary.js', (c) => c.body(VOCABULARY, 200, { 'content-type': TYPES['.js']!, 'cache-control': 'no-cache' }))
     .get('/assets/*', async (c) => {
       // Nothing outside the assets folder, whatever the path says.
       const path = inside(join(UI_DIR, 'assets'), c.req.path.replace(/^\/ui\/assets\//, ''))

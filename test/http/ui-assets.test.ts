@@ -39,6 +39,7 @@ describe('/ui', () => {
       '/ui/vendor/yaml/doc/Document.js',
       '/ui/assets/app.js',
       '/ui/assets/pages/execution.js',
+      '/ui/assets/vocabulary.js',
     ]) {
       const response = await fetch(`${server.url}${path}`)
       expect(response.status, path).toBe(200)

@@ -2,28 +2,13 @@
 import { h } from 'preact'
 import { useEffect, useState } from 'preact/hooks'
 import htm from 'htm'
+import { TERMINAL_EXECUTION_STATUSES } from './vocabulary.js'
 
 export const html = htm.bind(h)
 
-export const EVENT_TYPES = [
-  'workflow_started',
-  'task_started',
-  'task_completed',
-  'task_failed',
-  'task_retrying',
-  'task_skipped',
-  'task_canceled',
-  'workflow_paused',
-  'workflow_resumed',
-  'workflow_completed',
-  'workflow_failed',
-  'workflow_canceled',
-  'checkpoint_created',
-  'state_saved',
-  'signal_received',
-]
-export const EXECUTION_STATUSES = ['pending', 'running', 'paused', 'completed', 'failed', 'canceled']
-export const TERMINAL = new Set(['completed', 'failed', 'canceled'])
+// Event names and statuses come from the server's own declarations (src/http/ui.ts serves vocabulary.js).
+export { EVENT_TYPES, EXECUTION_STATUSES } from './vocabulary.js'
+export const TERMINAL = new Set(TERMINAL_EXECUTION_STATUSES)
 
 /** Moves to a page of the UI without reloading. */
 export function navigate(path) {
