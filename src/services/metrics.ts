@@ -100,11 +100,23 @@ export function createMetrics(deps: { supervisor: Supervisor; journal: Journal }
   })
   const sse = new Gauge({ name: 'harmonia_sse_clients', help: 'Open SSE streams.', registers })
 
+  // prom-client hashes a label set on every call: each series' child is looked up once per metric, by label values.
+  const children = new Map<object, Map<string, unknown>>()
+  function child<T>(metric: object, values: string[], make: () => T): T {
+    let byValues = children.get(metric)
+    if (!byValues) children.set(metric, (byValues = new Map()))
+    const key = values.join('\u0000')
+    let found = byValues.get(key) as T | undefined
+    if (!found) byValues.set(key, (found = make()))
+    return found
+  }
+  const count = (metric: Counter<string>, ...values: string[]) => child(metric, values, () => metric.labels(...values)).inc()
+
   function observe({ event, execution, definition }: ObservedEvent): void {
     const workflow = definition.name
     const end = WORKFLOW_END[event.type]
-    if (event.type === 'workflow_started') return started.inc({ workflow })
-    if (end) return finished.inc({ workflow, status: end })
+    if (event.type === 'workflow_started') return count(started, workflow)
+    if (end) return count(finished, workflow, end)
     if (event.task_id === undefined) return
     // A fan-out element's events (data.index) are not tasks: only its retries count, as calls of the component.
     const element = event.data.index !== undefined
@@ -113,13 +125,14 @@ export function createMetrics(deps: { supervisor: Supervisor; journal: Journal }
     const task = i === undefined ? undefined : definition.tasks[i]
     if (!task) return
     const component = task.component
-    if (event.type === 'task_retrying') return retries.inc({ component })
+    if (event.type === 'task_retrying') return count(retries, component)
     if (element) return
     const row = execution.task_executions[event.task_id]
     const status = TASK_END[event.type]
     if (status) {
-      tasksFinished.inc({ component, status })
-      if (row?.start_time && status !== 'skipped') duration.observe({ component }, seconds(row.start_time, event.timestamp))
+      count(tasksFinished, component, status)
+      if (row?.start_time && status !== 'skipped')
+        child(duration, [component], () => duration.labels(component)).observe(seconds(row.start_time, event.timestamp))
       return
     }
     if (event.type === 'task_started' && Number(event.data.attempt) === 1) {
