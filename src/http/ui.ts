@@ -44,11 +44,15 @@ const TYPES: Readonly<Record<string, string>> = {
 }
 const typeOf = (path: string) => (Object.hasOwn(TYPES, extname(path)) ? TYPES[extname(path)]! : 'application/octet-stream')
 
-/** Files are read once: they change only with a new version of the server. */
+/** Files are read once: they change only with a new version of the server. A miss is not kept (the map would grow
+ * with every path anyone asks for). */
 const cache = new Map<string, Promise<Buffer | null>>()
 const read = (path: string) => {
   let file = cache.get(path)
-  if (!file) cache.set(path, (file = readFile(path).catch(() => null)))
+  if (!file) {
+    cache.set(path, (file = readFile(path).catch(() => null)))
+    void file.then((found) => found === null && cache.delete(path))
+  }
   return file
 }
 
