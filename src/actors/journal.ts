@@ -109,7 +109,6 @@ export function createJournal(deps: {
       const t0 = performance.now()
       try {
         batch = await committer.commit(batch, stale)
-        for (const told of commitTimers) told((performance.now() - t0) / 1000)
         for (const view of taken.views) if (stale.has(view.execution.execution_id)) view.onStale()
       } catch (error) {
         failure = error instanceof Error ? error : new Error(String(error))
@@ -118,7 +117,18 @@ export function createJournal(deps: {
         })
         for (const view of taken.views) view.onStale()
       }
-      if (failure === null) listeners.publish(batch.events)
+      if (failure === null) {
+        // Outside the try: an observer that throws must not pass for a failed commit.
+        const seconds = (performance.now() - t0) / 1000
+        for (const told of commitTimers) {
+          try {
+            told(seconds)
+          } catch (error) {
+            deps.logger.warn('a commit observer failed', { error: String(error) })
+          }
+        }
+        listeners.publish(batch.events)
+      }
       for (const waiter of taken.waiters) {
         if (failure === null) waiter.resolve()
         else waiter.reject(failure)
