@@ -20,6 +20,19 @@ export const EVENT_TYPES = [
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 
+/** The final status an ending event announces, for the task or the execution it names (declared once for observers). */
+export const TASK_ENDED_AS: Readonly<Partial<Record<EventType, TaskStatus>>> = {
+  task_completed: 'completed',
+  task_failed: 'failed',
+  task_canceled: 'canceled',
+  task_skipped: 'skipped',
+}
+export const EXECUTION_ENDED_AS: Readonly<Partial<Record<EventType, ExecutionStatus>>> = {
+  workflow_completed: 'completed',
+  workflow_failed: 'failed',
+  workflow_canceled: 'canceled',
+}
+
 /** A failure as it is stored and sent: API.md `error` of a task or execution. */
 export type ErrorInfo = { message: string; code?: string; retryable: boolean }
 

@@ -3,23 +3,12 @@ import type { ObservedEvent } from '../actors/observed.js'
 import type { Supervisor } from '../actors/supervisor.js'
 import type { Journal } from '../actors/journal.js'
 import { planOf } from '../machines/plan.js'
+import { EXECUTION_ENDED_AS, TASK_ENDED_AS } from '../model/events.js'
 
 /** Seconds: from a millisecond task to a five-minute one (task durations, queue times). */
 const TASK_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 /** Seconds: a commit takes a millisecond or a few; a slow database shows in the upper buckets. */
 const COMMIT_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
-
-const TASK_END: Readonly<Record<string, string>> = {
-  task_completed: 'completed',
-  task_failed: 'failed',
-  task_canceled: 'canceled',
-  task_skipped: 'skipped',
-}
-const WORKFLOW_END: Readonly<Record<string, string>> = {
-  workflow_completed: 'completed',
-  workflow_failed: 'failed',
-  workflow_canceled: 'canceled',
-}
 
 export type Metrics = {
   /** The exposition's content type (prom-client's). */
@@ -114,7 +103,7 @@ export function createMetrics(deps: { supervisor: Supervisor; journal: Journal }
 
   function observe({ event, execution, definition }: ObservedEvent): void {
     const workflow = definition.name
-    const end = WORKFLOW_END[event.type]
+    const end = EXECUTION_ENDED_AS[event.type]
     if (event.type === 'workflow_started') return count(started, workflow)
     if (end) return count(finished, workflow, end)
     if (event.task_id === undefined) return
@@ -128,7 +117,7 @@ export function createMetrics(deps: { supervisor: Supervisor; journal: Journal }
     if (event.type === 'task_retrying') return count(retries, component)
     if (element) return
     const row = execution.task_executions[event.task_id]
-    const status = TASK_END[event.type]
+    const status = TASK_ENDED_AS[event.type]
     if (status) {
       count(tasksFinished, component, status)
       if (row?.start_time && status !== 'skipped')

@@ -11,22 +11,14 @@ import {
 import type { ObservedEvent } from '../actors/observed.js'
 import type { Supervisor } from '../actors/supervisor.js'
 import { planOf } from '../machines/plan.js'
-import type { ErrorInfo } from '../model/events.js'
+import { EXECUTION_ENDED_AS, TASK_ENDED_AS, type ErrorInfo, type EventType } from '../model/events.js'
 import { attemptSpanId, executionSpanId, parseTraceparent, TRACEPARENT_KEY, traceIdOf } from '../model/trace-context.js'
 import { VERSION } from '../version.js'
 import { executionIds } from './span-ids.js'
 
-const ATTEMPT_END: Readonly<Record<string, string>> = {
-  task_completed: 'completed',
-  task_failed: 'failed',
-  task_retrying: 'retrying',
-  task_canceled: 'canceled',
-}
-const EXECUTION_END: Readonly<Record<string, string>> = {
-  workflow_completed: 'completed',
-  workflow_failed: 'failed',
-  workflow_canceled: 'canceled',
-}
+/** How an attempt ends: its task's end, or a failure that is retried (a skipped task had no attempt). */
+const attemptEnd = (type: EventType): string | undefined =>
+  type === 'task_retrying' ? 'retrying' : type === 'task_skipped' ? undefined : TASK_ENDED_AS[type]
 
 /** Whether a tracer provider is installed (else the API's no-op one answers and tracing costs nothing). */
 export function tracingInstalled(): boolean {
@@ -75,7 +67,7 @@ export function createTracing(deps: { supervisor: Supervisor }): { stop(): void 
       'harmonia.workflow_id': execution.workflow_id,
       'harmonia.execution_id': executionId,
     }
-    const status = EXECUTION_END[event.type]
+    const status = EXECUTION_ENDED_AS[event.type]
     if (status) {
       starts.delete(executionId)
       const remote = parseTraceparent(traceparent)
@@ -103,7 +95,7 @@ export function createTracing(deps: { supervisor: Supervisor }): { stop(): void 
       running.set(taskId, at)
       return
     }
-    const outcome = ATTEMPT_END[event.type]
+    const outcome = attemptEnd(event.type)
     if (!outcome) return
     const row = execution.task_executions[taskId]
     const attempt = Number(event.data.attempt ?? row?.attempts ?? 1)
