@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { getHarmoniaClient, HarmoniaApiError, DEFAULT_URL, type HarmoniaClient } from '../client/index.js'
 import { GLOBAL_OPTIONS, type Command, type Options, type Values } from './command.js'
 import { executionCommands } from './commands/executions.js'
+import { mcpCommand } from './commands/mcp.js'
 import { runCommand } from './commands/run.js'
 import { secretsRotateCommand } from './commands/secrets.js'
 import { serveCommand } from './commands/serve.js'
@@ -10,7 +11,14 @@ import { workflowCommands } from './commands/workflows.js'
 import { createStyle } from './format.js'
 import { EXIT, UsageError, type Io } from './io.js'
 
-export const COMMANDS: Command[] = [serveCommand, ...workflowCommands, runCommand, ...executionCommands, secretsRotateCommand]
+export const COMMANDS: Command[] = [
+  serveCommand,
+  ...workflowCommands,
+  runCommand,
+  ...executionCommands,
+  secretsRotateCommand,
+  mcpCommand,
+]
 
 const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options ?? {})) as Options
 

@@ -9,6 +9,7 @@ import { DEFAULT_BODY_LIMITS, type BodyLimits } from './body.js'
 import { openApiDocument } from './openapi.js'
 import { docsPage } from './docs-page.js'
 import { uiRoutes } from './ui.js'
+import { mcpRoutes } from './mcp.js'
 import { routeNotFound } from './not-found.js'
 import { problemResponse, toProblem } from './problem.js'
 import { UnavailableError } from '../errors.js'
@@ -130,6 +131,7 @@ export function createApp(options: AppOptions) {
   }
   app.get('/', (c) => c.redirect('/ui', 302))
   app.route('/ui', uiRoutes())
+  app.route('/mcp', mcpRoutes((request, env) => app.fetch(request, env)))
   app.get('/metrics', async (c) => c.body(await harmonia.metrics.text(), 200, { 'content-type': harmonia.metrics.contentType }))
   app.get('/openapi.json', (c) => c.json(openApiDocument(version)))
   let docs: string | undefined

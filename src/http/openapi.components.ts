@@ -2,35 +2,17 @@
  * The schema components of the OpenAPI document: request bodies converted from the valibot schemas the routes parse
  * with (schemas.ts), and the response shapes of API.md.
  */
-import { toJsonSchema } from '@valibot/to-json-schema'
-import type { CustomSchema, GenericSchema } from 'valibot'
-import { isPlainObject } from '../json.js'
 import { COMPONENT_SOURCES } from '../model/components.js'
 import { EVENT_TYPES } from '../model/events.js'
 import { CATCH_UP_POLICIES } from '../model/schedule.js'
 import { EXECUTION_STATUSES, TASK_STATUSES } from '../model/status.js'
+import { jsonSchemaOf } from './json-schema.js'
 import { REQUEST_BODIES } from './schemas.js'
 
 /** A `$ref` to a schema component. */
 export const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
 /** A JSON content map. */
 export const json = (schema: unknown) => ({ 'application/json': { schema } })
-
-/**
- * JSON Schema of a valibot schema, transforms documented by their output. A `v.custom` check is opaque to the
- * converter; the one that admits plain objects only (isPlainObject) is documented as such.
- */
-const jsonSchema = (schema: GenericSchema) => {
-  const converted = toJsonSchema(schema, {
-    errorMode: 'ignore',
-    overrideSchema: ({ valibotSchema }) =>
-      valibotSchema.type === 'custom' && (valibotSchema as CustomSchema<unknown, undefined>).check === isPlainObject
-        ? { type: 'object' }
-        : undefined,
-  }) as Record<string, unknown>
-  const { $schema: _, ...rest } = converted
-  return rest
-}
 
 const uuid = { type: 'string', format: 'uuid' }
 const dateTime = { type: 'string', format: 'date-time' }
@@ -43,7 +25,7 @@ const error = {
 /** Every schema component: request bodies, resources, events and the problem. */
 export function componentSchemas(): Record<string, unknown> {
   return {
-    ...Object.fromEntries(Object.entries(REQUEST_BODIES).map(([name, schema]) => [name, jsonSchema(schema)])),
+    ...Object.fromEntries(Object.entries(REQUEST_BODIES).map(([name, schema]) => [name, jsonSchemaOf(schema)])),
     Workflow: {
       type: 'object',
       required: ['workflow_id', 'name', 'version', 'tasks', 'created_at', 'updated_at'],

@@ -63,6 +63,8 @@ const OPERATOR_WRITES: readonly RegExp[] = [
 export function requiredRole(method: string, path: string): Role {
   const api = /^\/api(?:\/v1)?(\/.*)$/.exec(path)?.[1]
   if (method === 'GET' || method === 'HEAD') return api?.startsWith('/audit') ? 'admin' : 'viewer'
+  // Any token may speak MCP: each tool's request is checked again, against the same token, as the REST call it is.
+  if (path === '/mcp') return 'viewer'
   if (api !== undefined && (method === 'POST' || method === 'PUT') && OPERATOR_WRITES.some((re) => re.test(api))) return 'operator'
   return 'admin'
 }
