@@ -7,7 +7,7 @@ failure raises HarmoniaConnectionError.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Union
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Sequence, Union
 
 from ._http import _NO_BODY, QueryValue, Transport, seg
 from .watch import watch_execution
@@ -15,12 +15,27 @@ from .watch import watch_execution
 __all__ = ["HarmoniaClient", "HarmoniaStateClient", "get_harmonia_client", "get_harmonia_state_client"]
 
 JsonDict = Dict[str, Any]
-Tasks = Union[List[Mapping[str, Any]], Mapping[str, Mapping[str, Any]]]
+Tasks = Union[Sequence[Mapping[str, Any]], Mapping[str, Mapping[str, Any]]]
 
 
 def _fields(**fields: Any) -> JsonDict:
-    """The body fields that were given (None means "left out", so the server applies its default)."""
-    return {key: value for key, value in fields.items() if value is not None}
+    """The body fields that were given (None means "left out", so the server applies its default); sequences are
+    sent as JSON arrays, and a string where a list belongs is refused rather than sent as one."""
+    body: JsonDict = {}
+    for key, value in fields.items():
+        if value is None:
+            continue
+        if key in _LIST_FIELDS:
+            if isinstance(value, (str, bytes)):
+                raise TypeError(f"{key} must be a list, not a string: {value!r}")
+            if not isinstance(value, Mapping):
+                value = list(value)
+        body[key] = value
+    return body
+
+
+# Fields that are lists on the wire (tasks may also be a map keyed by task id).
+_LIST_FIELDS = frozenset({"tasks", "schedules"})
 
 
 class _Base:
@@ -52,7 +67,7 @@ class HarmoniaClient(_Base):
                               *, version: Optional[int] = None, metadata: Optional[Mapping[str, Any]] = None,
                               max_concurrency: Optional[int] = None, timeout: Optional[float] = None,
                               fail_fast: Optional[bool] = None,
-                              schedules: Optional[List[Mapping[str, Any]]] = None) -> JsonDict:
+                              schedules: Optional[Sequence[Mapping[str, Any]]] = None) -> JsonDict:
         """Creates a workflow (``POST /api/workflows``) and returns it with its ``workflow_id`` and ``version`` 1."""
         body = _fields(name=name, description=description, version=version, metadata=metadata, input=input,
                        output=output, tasks=tasks, max_concurrency=max_concurrency, timeout=timeout,
@@ -68,7 +83,7 @@ class HarmoniaClient(_Base):
                               output: Optional[Mapping[str, str]] = None, *,
                               metadata: Optional[Mapping[str, Any]] = None, max_concurrency: Optional[int] = None,
                               timeout: Optional[float] = None, fail_fast: Optional[bool] = None,
-                              schedules: Optional[List[Mapping[str, Any]]] = None) -> JsonDict:
+                              schedules: Optional[Sequence[Mapping[str, Any]]] = None) -> JsonDict:
         """Stores a new version of the workflow (``version`` + 1); running executions keep theirs."""
         body = _fields(name=name, description=description, metadata=metadata, input=input, output=output,
                        tasks=tasks, max_concurrency=max_concurrency, timeout=timeout, fail_fast=fail_fast,
@@ -127,7 +142,7 @@ class HarmoniaClient(_Base):
         """``{"execution_id", "events", "checkpoints", "metrics"}``."""
         return await self._get(f"/api/executions/{seg('execution_id', execution_id)}/history")
 
-    async def rerun_execution(self, execution_id: str, tasks: Optional[List[str]] = None,
+    async def rerun_execution(self, execution_id: str, tasks: Optional[Sequence[str]] = None,
                               input: Optional[Mapping[str, Any]] = None) -> JsonDict:
         """A new execution (``rerun_of``) where ``tasks`` and their downstream run again (without ``tasks``: the
         failed, canceled and skipped ones); the other completed tasks keep their outputs."""

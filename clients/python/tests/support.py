@@ -21,7 +21,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional
 
 CLIENT_DIR = Path(__file__).resolve().parent.parent  # clients/python
 REPO = CLIENT_DIR.parent.parent
@@ -203,14 +203,14 @@ def echo_tasks(command: str = "echo Hello World") -> List[Dict[str, object]]:
     ]
 
 
-async def run_to_end(client, execution_id: str) -> Dict[str, object]:
+async def run_to_end(client: Any, execution_id: str) -> Dict[str, Any]:
     """Follows the execution over SSE to its terminal event and returns its final state."""
     async for _event in client.watch_execution(execution_id):
         pass
     return await client.get_workflow_status(execution_id=execution_id)
 
 
-async def wait_for_event(client, execution_id: str, event_type: str, task_id: Optional[str] = None) -> None:
+async def wait_for_event(client: Any, execution_id: str, event_type: str, task_id: Optional[str] = None) -> None:
     """Returns once the execution's stream has carried `event_type` (of `task_id`)."""
     async for event in client.watch_execution(execution_id):
         if event["event"] == event_type and (task_id is None or event["data"].get("task_id") == task_id):

@@ -107,6 +107,8 @@ class ErrorTests(unittest.IsolatedAsyncioTestCase):
             await self.client.execute_workflow(workflow_id=None)  # type: ignore[arg-type]
         with self.assertRaises(TypeError):
             await self.client.create_workflow(name="x", tasks=[{"id": "a", "input": object()}])  # type: ignore[list-item]
+        with self.assertRaises(TypeError):  # a string where a list of task ids belongs
+            await self.client.rerun_execution(str(uuid.uuid4()), tasks="task2")
         with self.assertRaises(ValueError):
             async for _event in self.client.watch_execution(str(uuid.uuid4()), last_event_id="abc"):
                 pass

@@ -69,7 +69,9 @@ class WatchTests(unittest.IsolatedAsyncioTestCase):
         # event received whole, with Last-Event-ID.
         self.assertEqual(len(proxy.last_event_ids), 2, proxy.last_event_ids)
         self.assertIsNone(proxy.last_event_ids[0])
-        resumed_after = int(proxy.last_event_ids[1])
+        resumed = proxy.last_event_ids[1]
+        self.assertIsNotNone(resumed)
+        resumed_after = int(resumed or "-1")
         self.assertGreaterEqual(resumed_after, 2)
         self.assertLess(resumed_after, events[-1]["data"]["seq"])
 
