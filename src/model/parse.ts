@@ -10,9 +10,11 @@ export function parseWith<S extends v.GenericSchema>(schema: S, body: unknown): 
   const result = v.safeParse(schema, body)
   if (result.success) return result.output
   throw new ValidationError(
-    result.issues.map((issue) => ({
-      path: formatPath((issue.path ?? []).map((p): PathSegment => (typeof p.key === 'number' ? p.key : String(p.key)))),
-      message: issue.message,
-    })),
+    result.issues.map((issue) => {
+      const path = formatPath((issue.path ?? []).map((p): PathSegment => (typeof p.key === 'number' ? p.key : String(p.key))))
+      // A missing required key arrives as an `object` issue whose input is undefined (valibot: "Invalid key: …").
+      const missing = issue.type === 'object' && issue.input === undefined && path !== ''
+      return { path, message: missing ? `${path} is required` : issue.message }
+    }),
   )
 }

@@ -171,7 +171,7 @@ const rows: Row[] = [
   { name: '?version=16 digits', to: 'GET /api/workflows/{{workflow}}?version=9999999999999999', status: 422, detail: /version must be an integer/, paths: ['version'] },
 
   // --- executions
-  { name: 'execution without workflow_id', to: 'POST /api/executions', body: '{}', status: 422, detail: /workflow_id/, paths: ['workflow_id'] },
+  { name: 'execution without workflow_id', to: 'POST /api/executions', body: '{}', status: 422, detail: /workflow_id is required/, paths: ['workflow_id'] },
   { name: 'workflow_id: number', to: 'POST /api/executions', body: '{"workflow_id":5}', status: 422, detail: /workflow_id must be a string/, paths: ['workflow_id'] },
   { name: 'workflow_id: not a UUID', to: 'POST /api/executions', body: '{"workflow_id":"abc"}', status: 422, detail: /workflow_id must be a UUID/, paths: ['workflow_id'] },
   { name: 'workflow_id: SQL in it', to: 'POST /api/executions', body: { workflow_id: "' OR 1=1 --" }, status: 422, detail: /workflow_id must be a UUID/, paths: ['workflow_id'] },

@@ -122,6 +122,8 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     expect(invalid.isError).toBe(true)
     expect(invalid.json).toMatchObject({ status: 422 })
     expect(invalid.json.errors.map((e: { path: string }) => e.path)).toContain('name')
+    const noId = await call(client, 'execute_workflow', { input: {} })
+    expect(noId.json).toMatchObject({ status: 422, errors: [{ path: 'workflow_id', message: 'workflow_id is required' }] })
     const badId = await call(client, 'get_workflow_status', { execution_id: 'nope' })
     expect(badId.json).toMatchObject({ status: 422, errors: [{ path: 'execution_id', message: 'execution_id must be a UUID' }] })
     const missing = await call(client, 'get_workflow', { workflow_id: '00000000-0000-4000-8000-000000000000' })
