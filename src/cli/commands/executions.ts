@@ -2,11 +2,10 @@ import type { Execution } from '../../client/index.js'
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../../model/status.js'
 import { bool, JSON_OPTION, list, PAGE_OPTIONS, pageQuery, str, type Command, type CommandContext } from '../command.js'
 import { parseInputPairs } from '../documents.js'
-import { formatDuration, formatTable, formatTime, prettyJson } from '../format.js'
+import { formatDuration, formatTable, formatTime, prettyJson, showing } from '../format.js'
 import { EXIT, UsageError } from '../io.js'
 import { boardOf, eventLine, renderBoard } from '../watch-view.js'
 import { watchExecution } from '../watch.js'
-import { showing } from './workflows.js'
 
 const durationOf = (e: Pick<Execution, 'start_time' | 'end_time'>) =>
   e.start_time && e.end_time ? formatDuration(Date.parse(e.end_time) - Date.parse(e.start_time)) : '-'

@@ -3,7 +3,7 @@ import { isJsonSchemaInput } from '../../model/json-schema-input.js'
 import type { HarmoniaClient, Workflow, WorkflowRequest } from '../../client/index.js'
 import { bool, int, JSON_OPTION, PAGE_OPTIONS, pageQuery, type Command, type CommandContext } from '../command.js'
 import { loadObject } from '../documents.js'
-import { formatTable, formatTime, prettyJson } from '../format.js'
+import { fieldText, formatTable, formatTime, prettyJson, showing } from '../format.js'
 import { EXIT } from '../io.js'
 
 /** Every workflow whose name is exactly `name` (the list filter matches substrings), newest update first. */
@@ -95,10 +95,7 @@ export const workflowCommands: Command[] = [
           ? [
               `  input:       a JSON Schema (${Object.keys((w.input.properties as object | undefined) ?? {}).join(', ') || 'no properties'})`,
             ]
-          : Object.entries(w.input as Record<string, InputField>).map(
-              ([name, f]) =>
-                `  input:       ${name} (${f.type ?? 'any'}${f.required ? ', required' : ''}${f.default !== undefined ? `, default ${JSON.stringify(f.default)}` : ''})`,
-            )),
+          : Object.entries(w.input as Record<string, InputField>).map(([name, f]) => `  input:       ${fieldText(name, f)}`)),
         ...Object.entries(w.output).map(
           ([name, expr]) => `  output:      ${name} = ${typeof expr === 'string' ? expr : JSON.stringify(expr)}`,
         ),
@@ -132,9 +129,3 @@ export const workflowCommands: Command[] = [
     },
   },
 ]
-
-/** `showing 1–20 of 31`. */
-export function showing(page: { items: unknown[]; total: number; offset: number }): string {
-  if (page.items.length === 0) return page.total === 0 ? 'none' : `none at offset ${page.offset} of ${page.total}`
-  return `showing ${page.offset + 1}–${page.offset + page.items.length} of ${page.total}`
-}
