@@ -61,7 +61,10 @@ describe('templates', () => {
     const jsonFile = join(dir, 'template.json')
     const plain = await client.createWorkflow({ name: 'cli-plain', tasks: [{ id: 'a', component: 'harmonia', action: 'noop' }] })
     await writeFile(jsonFile, JSON.stringify({ name: 'cli-tpl-two', workflow_definition_id: plain.workflow_id }))
-    const [text, asJson] = await Promise.all([harmonia(['templates', 'create', yaml]), harmonia(['templates', 'create', jsonFile, '--json'])])
+    const [text, asJson] = await Promise.all([
+      harmonia(['templates', 'create', yaml]),
+      harmonia(['templates', 'create', jsonFile, '--json']),
+    ])
     expect(text.code).toBe(0)
     const id = /^created template ([0-9a-f-]{36}) \(cli-tpl-one v1\)$/m.exec(text.stdout)?.[1]
     expect(id).toMatch(UUID)
@@ -84,7 +87,12 @@ describe('templates', () => {
     expect(list.stdout).toMatch(new RegExp(`^${id}\\s+cli-tpl-one\\s+1\\s+${source.workflow_id} v1\\s+who, times\\s`, 'm'))
     expect(list.stdout).toMatch(/cli-tpl-two\s+1\s+\S+ v1\s+-\s/)
     expect(list.stdout).toContain('showing 1–2 of 2')
-    expect(json(listJson)).toMatchObject({ total: 2, limit: 1, offset: 0, items: [expect.objectContaining({ template_id: expect.any(String) })] })
+    expect(json(listJson)).toMatchObject({
+      total: 2,
+      limit: 1,
+      offset: 0,
+      items: [expect.objectContaining({ template_id: expect.any(String) })],
+    })
     expect(got.stdout).toContain(`template ${id}`)
     expect(got.stdout).toMatch(/^ {2}parameter:\s+who \(string, required\) — whom to greet$/m)
     expect(got.stdout).toMatch(/^ {2}parameter:\s+times \(integer, default 2\)$/m)
@@ -143,9 +151,10 @@ describe('state, checkpoints, signals, rerun', () => {
 
     const created = await harmonia(['checkpoints', 'create', id])
     expect(created.code).toBe(0)
-    const checkpointId = new RegExp(`^created checkpoint ([0-9a-f-]{36}) of execution ${id} \\(running, 1 of 3 tasks completed\\)$`, 'm').exec(
-      created.stdout,
-    )?.[1]
+    const checkpointId = new RegExp(
+      `^created checkpoint ([0-9a-f-]{36}) of execution ${id} \\(running, 1 of 3 tasks completed\\)$`,
+      'm',
+    ).exec(created.stdout)?.[1]
     expect(checkpointId).toMatch(UUID)
     const createdJson = await harmonia(['checkpoints', 'create', id, '--json'])
     expect(json(createdJson)).toMatchObject({

@@ -20,7 +20,11 @@ afterAll(async () => {
   await server.close()
 })
 
-const rejection = (promise: Promise<unknown>) => promise.then(() => undefined, (e: unknown) => e as HarmoniaApiError)
+const rejection = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (e: unknown) => e as HarmoniaApiError,
+  )
 
 describe('components', () => {
   it("the client's Component type holds what the server sends", () => {

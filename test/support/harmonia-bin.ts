@@ -12,7 +12,11 @@ export type BinResult = { code: number | null; stdout: string; stderr: string }
  * Runs the binary against `url` (as HARMONIA_URL) with `input` on its standard input; never inherits a token, a URL or
  * a color setting from the test's environment.
  */
-export function runHarmonia(url: string, args: string[], options: { env?: Record<string, string>; input?: string } = {}): Promise<BinResult> {
+export function runHarmonia(
+  url: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string } = {},
+): Promise<BinResult> {
   return new Promise((done, fail) => {
     const { HARMONIA_TOKEN: _t, HARMONIA_URL: _u, NO_COLOR: _n, ...inherited } = process.env
     const child = spawn(process.execPath, [BIN, ...args], {

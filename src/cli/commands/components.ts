@@ -29,8 +29,10 @@ async function registration(ctx: CommandContext): Promise<ComponentRequest> {
     if (!secret) throw new UsageError(`--secret-env ${secretEnv}: the environment variable ${secretEnv} is not set or empty`)
     body.secret = secret
   }
-  if (typeof body.name !== 'string') throw new UsageError(`missing the component's name: --name <name>${file ? ` or "name" in ${file}` : ''}`)
-  if (typeof body.url !== 'string') throw new UsageError(`missing the component's URL: --component-url <url>${file ? ` or "url" in ${file}` : ''}`)
+  if (typeof body.name !== 'string')
+    throw new UsageError(`missing the component's name: --name <name>${file ? ` or "name" in ${file}` : ''}`)
+  if (typeof body.url !== 'string')
+    throw new UsageError(`missing the component's URL: --component-url <url>${file ? ` or "url" in ${file}` : ''}`)
   return body as ComponentRequest
 }
 
@@ -46,7 +48,14 @@ export const componentCommands: Command[] = [
       printAnswer(ctx, components, () =>
         formatTable(
           ['NAME', 'SOURCE', 'URL', 'ACTIONS', 'SECRET', 'TIMEOUT'],
-          components.map((c) => [c.name, c.source, c.url ?? '-', actionsOf(c), c.has_secret ? 'yes' : 'no', c.timeout === null ? '-' : `${c.timeout}s`]),
+          components.map((c) => [
+            c.name,
+            c.source,
+            c.url ?? '-',
+            actionsOf(c),
+            c.has_secret ? 'yes' : 'no',
+            c.timeout === null ? '-' : `${c.timeout}s`,
+          ]),
           ctx.style,
         ),
       )
@@ -80,7 +89,7 @@ export const componentCommands: Command[] = [
     args: '[file]',
     summary: 'register a remote component from a file (YAML or JSON) and/or flags',
     details:
-      'Flags override the file\'s fields. The secret (which signs calls and callbacks) is read from the environment variable ' +
+      "Flags override the file's fields. The secret (which signs calls and callbacks) is read from the environment variable " +
       'named by --secret-env, or from the file\'s "secret"; it is never printed, and the API never returns it. ' +
       'Without --replace, a name already taken is a 409.',
     options: {
@@ -99,7 +108,11 @@ export const componentCommands: Command[] = [
       const body = await registration(ctx)
       const client = ctx.client()
       const c = bool(ctx.values, 'replace') ? await client.replaceComponent(body.name, body) : await client.registerComponent(body)
-      printAnswer(ctx, c, () => `registered component ${c.name} at ${c.url} (actions: ${actionsOf(c)}; secret: ${c.has_secret ? 'yes' : 'no'})`)
+      printAnswer(
+        ctx,
+        c,
+        () => `registered component ${c.name} at ${c.url} (actions: ${actionsOf(c)}; secret: ${c.has_secret ? 'yes' : 'no'})`,
+      )
       return EXIT.ok
     },
   },

@@ -100,7 +100,9 @@ export const templateCommands: Command[] = [
         ...(version !== undefined ? { version } : {}),
       })
       printAnswer(ctx, workflow, () => {
-        ctx.io.stderr.write(`created workflow ${workflow.workflow_id} (${workflow.name} v${workflow.version}) from template ${ctx.args[0]}\n`)
+        ctx.io.stderr.write(
+          `created workflow ${workflow.workflow_id} (${workflow.name} v${workflow.version}) from template ${ctx.args[0]}\n`,
+        )
         return workflow.workflow_id
       })
       return EXIT.ok
