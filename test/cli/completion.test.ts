@@ -92,8 +92,31 @@ describe('harmonia completion', () => {
     expect(valueOf).toEqual([])
   })
 
-  it.skipIf(!hasShell('zsh'))('the zsh script parses (zsh -n)', async () => {
+  it.skipIf(!hasShell('zsh'))('the zsh script parses (zsh -n) and, its completion builtins stubbed, offers the right words', async () => {
     await run('zsh', ['-n', zshScript])
+    // Outside a completion widget compadd and _describe do not exist: stand-ins print what they are given (zsh
+    // itself would then keep the words matching the prefix).
+    const harness = [
+      'compdef() { }',
+      'compadd() { shift ${@[(i)--]}; print -l -- "$@" }',
+      '_describe() { local -a entries; entries=("${(@P)4}"); print -l -- "${entries[@]%%:*}" }',
+      "_files() { print -- '(files)' }",
+      'source "$1"; shift; words=("$@"); CURRENT=$#; _harmonia',
+    ].join('\n')
+    const offered = async (...words: string[]) =>
+      (await run('zsh', ['-f', '-c', harness, 'zsh', zshScript, ...words])).stdout.split('\n').filter(Boolean)
+    const [top, sub, options, afterValue, files] = await Promise.all([
+      offered('harmonia', 'temp'),
+      offered('harmonia', 'components', ''),
+      offered('harmonia', 'components', 'register', '--s'),
+      offered('harmonia', '--url', 'http://x', 'components', ''),
+      offered('harmonia', 'run', '--input-file', ''),
+    ])
+    expect(top).toEqual(expect.arrayContaining(['templates', 'checkpoints', 'state', 'components', 'completion', 'help']))
+    expect(sub).toEqual(['list', 'get', 'register', 'delete', 'health'])
+    expect(options).toContain('--secret-env')
+    expect(afterValue).toEqual(sub)
+    expect(files).toEqual(['(files)'])
   })
 
   it('the zsh script is a #compdef function that names every command', async () => {
