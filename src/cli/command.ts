@@ -1,5 +1,5 @@
 import type { HarmoniaClient, HarmoniaStateClient } from '../client/index.js'
-import { prettyJson, type Style } from './format.js'
+import { formatTable, prettyJson, showing, type Cell, type Style } from './format.js'
 import { UsageError, type Io } from './io.js'
 
 /** An option as node:util parseArgs takes it, plus what help shows. */
@@ -89,6 +89,16 @@ export function positive(values: Values, name: string): number | undefined {
 export function printAnswer(ctx: CommandContext, answer: unknown, readable: () => string | string[]): void {
   const text = bool(ctx.values, 'json') ? prettyJson(answer) : readable()
   ctx.io.stdout.write(`${Array.isArray(text) ? text.join('\n') : text}\n`)
+}
+
+/** A page as --json, or as a table followed by `showing 1–20 of 31`. */
+export function printPage<T>(
+  ctx: CommandContext,
+  page: { items: T[]; total: number; offset: number },
+  headers: string[],
+  row: (item: T) => Cell[],
+): void {
+  printAnswer(ctx, page, () => [...formatTable(headers, page.items.map(row), ctx.style), ctx.style.dim(showing(page))])
 }
 
 /** The list query of PAGE_OPTIONS. */

@@ -1,6 +1,6 @@
 import type { Checkpoint } from '../../client/index.js'
-import { bool, JSON_OPTION, LIMIT_OPTIONS, pageQuery, printAnswer, str, WATCH_OPTION, type Command } from '../command.js'
-import { formatTable, formatTime, showing } from '../format.js'
+import { bool, JSON_OPTION, LIMIT_OPTIONS, pageQuery, printAnswer, printPage, str, WATCH_OPTION, type Command } from '../command.js'
+import { formatTable, formatTime } from '../format.js'
 import { EXIT } from '../io.js'
 import { watchExecution } from '../watch.js'
 
@@ -35,19 +35,12 @@ export const checkpointCommands: Command[] = [
     async run(ctx) {
       const execution = str(ctx.values, 'execution')
       const page = await ctx.stateClient().listCheckpoints({ ...pageQuery(ctx.values), ...(execution ? { execution_id: execution } : {}) })
-      printAnswer(ctx, page, () => [
-        ...formatTable(
-          ['ID', 'EXECUTION', 'STATUS', 'COMPLETED', 'CREATED'],
-          page.items.map((c) => [
-            c.checkpoint_id,
-            c.execution_id,
-            { text: c.workflow_status, styled: ctx.style.status(c.workflow_status) },
-            `${c.completed_tasks.length}/${Object.keys(c.task_statuses).length}`,
-            formatTime(c.created_at),
-          ]),
-          ctx.style,
-        ),
-        ctx.style.dim(showing(page)),
+      printPage(ctx, page, ['ID', 'EXECUTION', 'STATUS', 'COMPLETED', 'CREATED'], (c) => [
+        c.checkpoint_id,
+        c.execution_id,
+        { text: c.workflow_status, styled: ctx.style.status(c.workflow_status) },
+        `${c.completed_tasks.length}/${Object.keys(c.task_statuses).length}`,
+        formatTime(c.created_at),
       ])
       return EXIT.ok
     },

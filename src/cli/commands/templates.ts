@@ -1,7 +1,7 @@
 import type { Template, TemplateRequest } from '../../client/index.js'
-import { int, JSON_OPTION, list, PAGE_OPTIONS, pageQuery, printAnswer, str, type Command } from '../command.js'
+import { bool, int, JSON_OPTION, list, PAGE_OPTIONS, pageQuery, printAnswer, printPage, str, type Command } from '../command.js'
 import { loadObject, parseInputPairs } from '../documents.js'
-import { fieldText, formatTable, formatTime, showing } from '../format.js'
+import { fieldText, formatTime } from '../format.js'
 import { EXIT } from '../io.js'
 
 /** `harmonia templates …` (API.md "Templates"): workflows with `${params.<name>}` placeholders, instantiated with values. */
@@ -30,20 +30,13 @@ export const templateCommands: Command[] = [
     arity: [0, 0],
     async run(ctx) {
       const page = await ctx.client().listTemplates(pageQuery(ctx.values))
-      printAnswer(ctx, page, () => [
-        ...formatTable(
-          ['ID', 'NAME', 'VERSION', 'WORKFLOW', 'PARAMETERS', 'CREATED'],
-          page.items.map((t) => [
-            t.template_id,
-            t.name,
-            String(t.version),
-            `${t.workflow_definition_id} v${t.workflow_version}`,
-            Object.keys(t.parameters).join(', ') || '-',
-            formatTime(t.created_at),
-          ]),
-          ctx.style,
-        ),
-        ctx.style.dim(showing(page)),
+      printPage(ctx, page, ['ID', 'NAME', 'VERSION', 'WORKFLOW', 'PARAMETERS', 'CREATED'], (t) => [
+        t.template_id,
+        t.name,
+        String(t.version),
+        `${t.workflow_definition_id} v${t.workflow_version}`,
+        Object.keys(t.parameters).join(', ') || '-',
+        formatTime(t.created_at),
       ])
       return EXIT.ok
     },
@@ -99,12 +92,11 @@ export const templateCommands: Command[] = [
         ...(name !== undefined ? { name } : {}),
         ...(version !== undefined ? { version } : {}),
       })
-      printAnswer(ctx, workflow, () => {
+      if (!bool(ctx.values, 'json'))
         ctx.io.stderr.write(
           `created workflow ${workflow.workflow_id} (${workflow.name} v${workflow.version}) from template ${ctx.args[0]}\n`,
         )
-        return workflow.workflow_id
-      })
+      printAnswer(ctx, workflow, () => workflow.workflow_id)
       return EXIT.ok
     },
   },

@@ -1,9 +1,9 @@
 import type { InputField } from '../../model/definition.js'
 import { isJsonSchemaInput } from '../../model/json-schema-input.js'
 import type { HarmoniaClient, Workflow, WorkflowRequest } from '../../client/index.js'
-import { bool, int, JSON_OPTION, PAGE_OPTIONS, pageQuery, type Command, type CommandContext } from '../command.js'
+import { bool, int, JSON_OPTION, PAGE_OPTIONS, pageQuery, printAnswer, printPage, type Command, type CommandContext } from '../command.js'
 import { loadObject } from '../documents.js'
-import { fieldText, formatTable, formatTime, prettyJson, showing } from '../format.js'
+import { fieldText, formatTable, formatTime, prettyJson } from '../format.js'
 import { EXIT } from '../io.js'
 
 /** Every workflow whose name is exactly `name` (the list filter matches substrings), newest update first. */
@@ -45,11 +45,7 @@ export const workflowCommands: Command[] = [
     arity: [1, 1],
     async run(ctx) {
       const { workflow, created } = await applyWorkflowFile(ctx, ctx.args[0]!)
-      ctx.io.stdout.write(
-        bool(ctx.values, 'json')
-          ? `${prettyJson(workflow)}\n`
-          : `${created ? 'created' : 'updated'} workflow ${describeWorkflow(workflow)}\n`,
-      )
+      printAnswer(ctx, workflow, () => `${created ? 'created' : 'updated'} workflow ${describeWorkflow(workflow)}`)
       return EXIT.ok
     },
   },
@@ -61,13 +57,13 @@ export const workflowCommands: Command[] = [
     arity: [0, 0],
     async run(ctx) {
       const page = await ctx.client().listWorkflows(pageQuery(ctx.values))
-      if (bool(ctx.values, 'json')) {
-        ctx.io.stdout.write(`${prettyJson(page)}\n`)
-        return EXIT.ok
-      }
-      const rows = page.items.map((w) => [w.workflow_id, w.name, String(w.version), String(w.tasks.length), formatTime(w.updated_at)])
-      const lines = formatTable(['ID', 'NAME', 'VERSION', 'TASKS', 'UPDATED'], rows, ctx.style)
-      ctx.io.stdout.write(`${lines.join('\n')}\n${ctx.style.dim(showing(page))}\n`)
+      printPage(ctx, page, ['ID', 'NAME', 'VERSION', 'TASKS', 'UPDATED'], (w) => [
+        w.workflow_id,
+        w.name,
+        String(w.version),
+        String(w.tasks.length),
+        formatTime(w.updated_at),
+      ])
       return EXIT.ok
     },
   },
