@@ -43,6 +43,15 @@ export const GLOBAL_OPTIONS: Options = {
 }
 
 export const JSON_OPTION: Options = { json: { type: 'boolean', help: 'print the raw JSON the server returned' } }
+/** `--version` of the commands that show a versioned resource (`workflows get`, `templates get`). */
+export const VERSION_OPTION: Options = { version: { type: 'string', value: '<n>', help: 'that version instead of the latest' } }
+
+/** The `{ version }` query of `--version` (a whole number ≥ 1), or `{}`. */
+export function versionQuery(values: Values): { version?: number } {
+  const version = int(values, 'version', 1)
+  return version === undefined ? {} : { version }
+}
+
 /** `--watch` of the commands that start an execution. */
 export const WATCH_OPTION: Options = {
   watch: { type: 'boolean', short: 'w', help: 'follow the execution until it ends; exit 0 completed, 1 failed or canceled' },

@@ -1,5 +1,17 @@
 import type { Template, TemplateRequest } from '../../client/index.js'
-import { bool, int, JSON_OPTION, list, PAGE_OPTIONS, pageQuery, printAnswer, printPage, str, type Command } from '../command.js'
+import {
+  bool,
+  JSON_OPTION,
+  list,
+  PAGE_OPTIONS,
+  pageQuery,
+  printAnswer,
+  printPage,
+  str,
+  VERSION_OPTION,
+  versionQuery,
+  type Command,
+} from '../command.js'
 import { loadObject, parseInputPairs } from '../documents.js'
 import { fieldText, formatTime } from '../format.js'
 import { EXIT } from '../io.js'
@@ -45,11 +57,10 @@ export const templateCommands: Command[] = [
     name: 'templates get',
     args: '<template_id>',
     summary: 'show a template (the latest version, or --version)',
-    options: { version: { type: 'string', value: '<n>', help: 'that version instead of the latest' }, ...JSON_OPTION },
+    options: { ...VERSION_OPTION, ...JSON_OPTION },
     arity: [1, 1],
     async run(ctx) {
-      const version = int(ctx.values, 'version', 1)
-      const t = await ctx.client().getTemplate(ctx.args[0]!, version === undefined ? {} : { version })
+      const t = await ctx.client().getTemplate(ctx.args[0]!, versionQuery(ctx.values))
       printAnswer(ctx, t, () => [
         `template ${t.template_id}`,
         `  name:        ${t.name}`,
@@ -86,11 +97,10 @@ export const templateCommands: Command[] = [
         ...parseInputPairs(list(ctx.values, 'param'), 'param'),
       }
       const name = str(ctx.values, 'name')
-      const version = int(ctx.values, 'version', 1)
       const workflow = await ctx.client().instantiateTemplate(ctx.args[0]!, {
         parameter_values: values,
         ...(name !== undefined ? { name } : {}),
-        ...(version !== undefined ? { version } : {}),
+        ...versionQuery(ctx.values),
       })
       if (!bool(ctx.values, 'json'))
         ctx.io.stderr.write(

@@ -1,7 +1,18 @@
 import type { InputField } from '../../model/definition.js'
 import { isJsonSchemaInput } from '../../model/json-schema-input.js'
 import type { HarmoniaClient, Workflow, WorkflowRequest } from '../../client/index.js'
-import { bool, int, JSON_OPTION, PAGE_OPTIONS, pageQuery, printAnswer, printPage, type Command, type CommandContext } from '../command.js'
+import {
+  bool,
+  JSON_OPTION,
+  PAGE_OPTIONS,
+  pageQuery,
+  printAnswer,
+  printPage,
+  VERSION_OPTION,
+  versionQuery,
+  type Command,
+  type CommandContext,
+} from '../command.js'
 import { loadObject } from '../documents.js'
 import { fieldText, formatTable, formatTime, prettyJson } from '../format.js'
 import { EXIT } from '../io.js'
@@ -71,11 +82,10 @@ export const workflowCommands: Command[] = [
     name: 'workflows get',
     args: '<workflow_id>',
     summary: 'show a workflow (the latest version, or --version)',
-    options: { version: { type: 'string', value: '<n>', help: 'that version instead of the latest' }, ...JSON_OPTION },
+    options: { ...VERSION_OPTION, ...JSON_OPTION },
     arity: [1, 1],
     async run(ctx) {
-      const version = int(ctx.values, 'version', 1)
-      const w = await ctx.client().getWorkflow(ctx.args[0]!, version === undefined ? {} : { version })
+      const w = await ctx.client().getWorkflow(ctx.args[0]!, versionQuery(ctx.values))
       if (bool(ctx.values, 'json')) {
         ctx.io.stdout.write(`${prettyJson(w)}\n`)
         return EXIT.ok
