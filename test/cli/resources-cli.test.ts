@@ -223,6 +223,18 @@ describe('state, checkpoints, signals, rerun', () => {
     expect(json(rerunJson)).toMatchObject({ rerun_of: id, task_executions: { hold: { status: 'completed', output: null } } })
   })
 
+  it('checkpoints restore --watch exits 1 when the restored execution fails', async () => {
+    const run = await harmonia(['run', 'examples/failing.yaml'])
+    const id = run.stdout.trim()
+    expect((await harmonia(['watch', id])).code).toBe(1)
+    const checkpoint = json(await harmonia(['checkpoints', 'create', id, '--json']))
+    expect(checkpoint).toMatchObject({ workflow_status: 'failed', completed_tasks: ['independent'] })
+    const restored = await harmonia(['checkpoints', 'restore', checkpoint.checkpoint_id, '--watch'])
+    expect(restored.code).toBe(1)
+    expect(restored.stdout).toMatch(/^ {2}broken\s+failed\s+1\s/m)
+    expect(restored.stdout).toMatch(/^execution [0-9a-f-]{36} failed/m)
+  })
+
   it('usage errors exit 2, unknown ids and an unreachable server exit 3', async () => {
     const file = join(dir, 'state.json')
     await writeFile(file, '[1, 2]')
