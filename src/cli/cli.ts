@@ -1,23 +1,41 @@
 import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { getHarmoniaClient, HarmoniaApiError, DEFAULT_URL, type HarmoniaClient } from '../client/index.js'
+import {
+  getHarmoniaClient,
+  getHarmoniaStateClient,
+  HarmoniaApiError,
+  DEFAULT_URL,
+  type HarmoniaClient,
+  type HarmoniaStateClient,
+} from '../client/index.js'
 import { GLOBAL_OPTIONS, type Command, type Options, type Values } from './command.js'
+import { checkpointCommands } from './commands/checkpoints.js'
+import { completionCommand } from './commands/completion.js'
+import { componentCommands } from './commands/components.js'
 import { executionCommands } from './commands/executions.js'
 import { mcpCommand } from './commands/mcp.js'
 import { runCommand } from './commands/run.js'
 import { secretsRotateCommand } from './commands/secrets.js'
 import { serveCommand } from './commands/serve.js'
+import { stateCommands } from './commands/state.js'
+import { templateCommands } from './commands/templates.js'
 import { workflowCommands } from './commands/workflows.js'
 import { createStyle } from './format.js'
 import { EXIT, UsageError, type Io } from './io.js'
 
+/** Every command, in the order `harmonia --help` lists them (one entry a line). */
 export const COMMANDS: Command[] = [
   serveCommand,
   ...workflowCommands,
   runCommand,
   ...executionCommands,
+  ...templateCommands,
+  ...checkpointCommands,
+  ...stateCommands,
+  ...componentCommands,
   secretsRotateCommand,
   mcpCommand,
+  completionCommand(() => COMMANDS),
 ]
 
 const ALL_OPTIONS: Options = Object.assign({}, GLOBAL_OPTIONS, ...COMMANDS.map((c) => c.options ?? {})) as Options
@@ -47,8 +65,8 @@ export function mainHelp(): string {
     'Global options:',
     ...optionLines(GLOBAL_OPTIONS),
     '',
-    'Exit codes: 0 success (watch: the execution completed), 1 the execution failed or was canceled,',
-    '            2 usage error, 3 API or network error.',
+    'Exit codes: 0 success (watch: the execution completed), 1 the execution failed or was canceled',
+    '            (components health: not healthy), 2 usage error, 3 API or network error.',
     '',
     "Run 'harmonia <command> --help' for a command's options.",
   ].join('\n')
@@ -160,13 +178,16 @@ export async function runCli(argv: readonly string[], io: Io): Promise<number> {
     if (typeof parsed.values.url === 'string') url = parsed.values.url
     const token = (typeof parsed.values.token === 'string' ? parsed.values.token : undefined) ?? (io.env.HARMONIA_TOKEN || undefined)
     let client: HarmoniaClient | undefined
+    let stateClient: HarmoniaStateClient | undefined
+    const clientOptions = { url, ...(token ? { token } : {}) }
     return await command.run({
       io,
       args,
       values: parsed.values,
       url,
       token,
-      client: () => (client ??= getHarmoniaClient({ url, ...(token ? { token } : {}) })),
+      client: () => (client ??= getHarmoniaClient(clientOptions)),
+      stateClient: () => (stateClient ??= getHarmoniaStateClient(clientOptions)),
       style: createStyle(io.stdout.isTTY === true && !io.env.NO_COLOR),
     })
   } catch (error) {

@@ -1,3 +1,4 @@
+import type { InputField } from '../model/definition.js'
 import type { ExecutionStatus, TaskStatus } from '../model/status.js'
 
 /** ANSI styling, off when the output is not a terminal or NO_COLOR is set. */
@@ -87,4 +88,15 @@ export function truncate(text: string, width: number): string {
   if (text.length <= width) return text
   if (width <= 0) return ''
   return `${text.slice(0, width - 1)}…`
+}
+
+/** `showing 1–20 of 31`. */
+export function showing(page: { items: unknown[]; total: number; offset: number }): string {
+  if (page.items.length === 0) return page.total === 0 ? 'none' : `none at offset ${page.offset} of ${page.total}`
+  return `showing ${page.offset + 1}–${page.offset + page.items.length} of ${page.total}`
+}
+
+/** A workflow input or template parameter: `name (string, required, default "x")`. */
+export function fieldText(name: string, f: InputField): string {
+  return `${name} (${f.type ?? 'any'}${f.required ? ', required' : ''}${f.default !== undefined ? `, default ${JSON.stringify(f.default)}` : ''})`
 }

@@ -2,6 +2,8 @@
 export type Io = {
   stdout: { write(text: string): unknown; isTTY?: boolean; columns?: number }
   stderr: { write(text: string): unknown }
+  /** What `-` reads (`state set <id> -`). */
+  stdin?: AsyncIterable<string | Uint8Array>
   env: Record<string, string | undefined>
   cwd: string
 }
@@ -12,6 +14,8 @@ export const EXIT = {
   ok: 0,
   /** The watched execution failed or was canceled. */
   executionFailed: 1,
+  /** `components health`: the component answered, and is not healthy. */
+  unhealthy: 1,
   /** Bad arguments, options, or input files. */
   usage: 2,
   /** The server answered with an error, or could not be reached. */
@@ -32,5 +36,5 @@ export class UsageError extends Error {
 
 /** The process's own Io. */
 export function processIo(): Io {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, cwd: process.cwd() }
 }

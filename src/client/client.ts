@@ -8,6 +8,9 @@ import type { Execution, ExecutionSummary, Page, Template, Workflow } from '../m
 import { createTransport, seg, type ClientOptions } from './transport.js'
 import type {
   CheckpointListQuery,
+  Component,
+  ComponentHealth,
+  ComponentRequest,
   ExecuteWorkflowRequest,
   ExecutionListQuery,
   InstantiateTemplateRequest,
@@ -88,6 +91,20 @@ export function getHarmoniaClient(options: ClientOptions = {}) {
     // Checkpoints
     /** A new execution (`restored_from` = the checkpoint) that keeps the completed tasks' outputs and runs the rest. */
     restoreFromCheckpoint: (checkpointId: string) => post<Execution>(`/api/checkpoints/${seg(checkpointId)}/restore`),
+
+    // Components
+    /** Every component of every source, built-ins included: a plain list, not a page. */
+    listComponents: () => get<Component[]>('/api/components'),
+    getComponent: (name: string) => get<Component>(`/api/components/${seg(name)}`),
+    /** Registers a remote component; 409 when the name is taken (replaceComponent replaces an API component). */
+    registerComponent: (body: ComponentRequest) => post<Component>('/api/components', body),
+    /** Creates or replaces an API component; 409 for a name a built-in, embedded or config component holds. */
+    replaceComponent: (name: string, body: Omit<ComponentRequest, 'name'> & { name?: string }) =>
+      http.request<Component>('PUT', `/api/components/${seg(name)}`, { body }),
+    /** 409 for built-in, embedded and config components. */
+    deleteComponent: (name: string) => http.request<void>('DELETE', `/api/components/${seg(name)}`),
+    /** `GET {url}/health` of the component, answered healthy or not (a 404 only for an unknown name). */
+    componentHealth: (name: string) => get<ComponentHealth>(`/api/components/${seg(name)}/health`),
 
     // Event subscriptions (webhooks)
     /** Subscribes `url` to events: each matching one is POSTed as its Event JSON, signed when `secret` is given. */

@@ -5,6 +5,7 @@
 import type { InputField, RetryPolicyInput } from '../model/definition.js'
 import type { ExecutionStatus } from '../model/status.js'
 import type { EventType } from '../model/events.js'
+import type { ComponentSource } from '../model/components.js'
 
 export type { InputField, RetryPolicyInput }
 export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Page, Checkpoint, StateRecord } from '../model/resources.js'
@@ -13,6 +14,7 @@ export type { ExecutionHistory, ExecutionMetrics } from '../model/history.js'
 export type { SignalAnswer, SignalSummary } from '../model/signals.js'
 export type { Schedule, ScheduleInfo, CatchUp } from '../model/schedule.js'
 export type { Subscription } from '../model/subscriptions.js'
+export type { ComponentSource, ComponentHealth } from '../model/components.js'
 
 /** A task as a client sends it: `id`, `component` and `action` are required. */
 export type TaskRequest = {
@@ -85,3 +87,37 @@ export type CheckpointListQuery = { execution_id?: string; limit?: number; offse
 
 /** `POST /api/subscriptions`: every event of every workflow unless `types` / `workflow_id` narrow it. */
 export type SubscriptionRequest = { url: string; types?: EventType[]; workflow_id?: string; secret?: string }
+
+/**
+ * A component as `GET /api/components/{name}` answers it (API.md "Remote components"): never its secret, only
+ * `has_secret`. Built-in and in-process components have no `url`, and no times.
+ */
+export type Component = {
+  name: string
+  url: string | null
+  /** The actions it serves; null: any. */
+  actions: string[] | null
+  description: string
+  /** Seconds one call may take. */
+  timeout: number | null
+  metadata: Record<string, unknown>
+  source: ComponentSource
+  has_secret: boolean
+  created_at: string | null
+  updated_at: string | null
+}
+
+/** The body of `POST /api/components` (and of `PUT /api/components/{name}`, where `name` may be left out). */
+export type ComponentRequest = {
+  name: string
+  /** Base URL: an action is called at `{url}/api/actions/{action}`. */
+  url: string
+  /** Left out: any action. */
+  actions?: string[]
+  /** Signs calls and authenticates callbacks; never returned. */
+  secret?: string
+  /** Seconds one call may take. */
+  timeout?: number
+  description?: string
+  metadata?: Record<string, unknown>
+}

@@ -1,38 +1,18 @@
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunningServer } from '../../src/http/server.js'
 import { startTestServer } from '../client/server.js'
+import { BIN, ROOT, runHarmonia } from '../support/harmonia-bin.js'
 
 /** The real `harmonia` binary (node bin/harmonia.js) against a server started by the test. */
-
-const ROOT = resolve(import.meta.dirname, '../..')
-const BIN = join(ROOT, 'bin/harmonia.js')
 
 let server: RunningServer
 let dir: string
 
-type Result = { code: number | null; stdout: string; stderr: string }
-
-/** Runs the binary with HARMONIA_URL pointing at the test server; never inherits a token or a color setting. */
-function harmonia(args: string[], env: Record<string, string> = {}): Promise<Result> {
-  return new Promise((done, fail) => {
-    const { HARMONIA_TOKEN: _t, HARMONIA_URL: _u, NO_COLOR: _n, ...inherited } = process.env
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: ROOT,
-      env: { ...inherited, HARMONIA_URL: server.url, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()))
-    child.on('error', fail)
-    child.on('close', (code) => done({ code, stdout, stderr }))
-  })
-}
+const harmonia = (args: string[], env: Record<string, string> = {}) => runHarmonia(server.url, args, { env })
 
 beforeAll(async () => {
   server = await startTestServer()

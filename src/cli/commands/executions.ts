@@ -1,12 +1,22 @@
 import type { Execution } from '../../client/index.js'
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../../model/status.js'
-import { bool, JSON_OPTION, list, PAGE_OPTIONS, pageQuery, str, type Command, type CommandContext } from '../command.js'
+import {
+  bool,
+  JSON_OPTION,
+  list,
+  PAGE_OPTIONS,
+  pageQuery,
+  printAnswer,
+  printPage,
+  str,
+  type Command,
+  type CommandContext,
+} from '../command.js'
 import { parseInputPairs } from '../documents.js'
-import { formatDuration, formatTable, formatTime, prettyJson } from '../format.js'
+import { formatDuration, formatTime, prettyJson } from '../format.js'
 import { EXIT, UsageError } from '../io.js'
 import { boardOf, eventLine, renderBoard } from '../watch-view.js'
 import { watchExecution } from '../watch.js'
-import { showing } from './workflows.js'
 
 const durationOf = (e: Pick<Execution, 'start_time' | 'end_time'>) =>
   e.start_time && e.end_time ? formatDuration(Date.parse(e.end_time) - Date.parse(e.start_time)) : '-'
@@ -23,11 +33,7 @@ function commandFor(verb: 'cancel' | 'pause' | 'resume', summary: string): Comma
       const client = ctx.client()
       const send = { cancel: client.cancelWorkflow, pause: client.pauseWorkflow, resume: client.resumeWorkflow }[verb]
       const execution = await send(ctx.args[0]!)
-      ctx.io.stdout.write(
-        bool(ctx.values, 'json')
-          ? `${prettyJson(execution)}\n`
-          : `execution ${execution.execution_id} ${ctx.style.status(execution.status)}\n`,
-      )
+      printAnswer(ctx, execution, () => `execution ${execution.execution_id} ${ctx.style.status(execution.status)}`)
       return EXIT.ok
     },
   }
@@ -74,19 +80,13 @@ export const executionCommands: Command[] = [
         ...(status ? { status: status as ExecutionStatus } : {}),
         ...(workflowId ? { workflow_id: workflowId } : {}),
       })
-      if (bool(ctx.values, 'json')) {
-        ctx.io.stdout.write(`${prettyJson(page)}\n`)
-        return EXIT.ok
-      }
-      const rows = page.items.map((e) => [
+      printPage(ctx, page, ['ID', 'WORKFLOW', 'STATUS', 'STARTED', 'DURATION'], (e) => [
         e.execution_id,
         `${e.workflow_id} v${e.workflow_version}`,
         { text: e.status, styled: ctx.style.status(e.status) },
         formatTime(e.start_time),
         durationOf(e),
       ])
-      const lines = formatTable(['ID', 'WORKFLOW', 'STATUS', 'STARTED', 'DURATION'], rows, ctx.style)
-      ctx.io.stdout.write(`${lines.join('\n')}\n${ctx.style.dim(showing(page))}\n`)
       return EXIT.ok
     },
   },
@@ -123,10 +123,10 @@ export const executionCommands: Command[] = [
       const pairs = list(ctx.values, 'input')
       const request = { ...(tasks.length > 0 ? { tasks } : {}), ...(pairs.length > 0 ? { input: parseInputPairs(pairs) } : {}) }
       const execution = await ctx.client().rerunExecution(ctx.args[0]!, request)
-      ctx.io.stdout.write(
-        bool(ctx.values, 'json')
-          ? `${prettyJson(execution)}\n`
-          : `execution ${execution.execution_id} ${ctx.style.status(execution.status)} (rerun of ${ctx.args[0]})\n`,
+      printAnswer(
+        ctx,
+        execution,
+        () => `execution ${execution.execution_id} ${ctx.style.status(execution.status)} (rerun of ${ctx.args[0]})`,
       )
       return EXIT.ok
     },
@@ -148,11 +148,7 @@ export const executionCommands: Command[] = [
         }
       }
       const answer = await ctx.client().sendSignal(ctx.args[0]!, ctx.args[1]!, payload)
-      ctx.io.stdout.write(
-        bool(ctx.values, 'json')
-          ? `${prettyJson(answer)}\n`
-          : `signal ${answer.name} ${answer.delivered ? 'delivered to a waiting task' : 'kept for the next wait'}\n`,
-      )
+      printAnswer(ctx, answer, () => `signal ${answer.name} ${answer.delivered ? 'delivered to a waiting task' : 'kept for the next wait'}`)
       return EXIT.ok
     },
   },

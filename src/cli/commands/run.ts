@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { bool, int, list, str, type Command } from '../command.js'
+import { bool, int, list, str, WATCH_OPTION, type Command } from '../command.js'
 import { loadObject, parseInputPairs } from '../documents.js'
 import { prettyJson } from '../format.js'
 import { EXIT, UsageError } from '../io.js'
@@ -26,7 +26,7 @@ export const runCommand: Command = {
     input: { type: 'string', multiple: true, value: '<key=value>', help: 'an input value (repeatable)' },
     'input-file': { type: 'string', value: '<file>', help: 'input values from a JSON or YAML object' },
     version: { type: 'string', value: '<n>', help: 'run this version of a stored workflow instead of the latest' },
-    watch: { type: 'boolean', short: 'w', help: 'follow the execution until it ends; exit 0 completed, 1 failed or canceled' },
+    ...WATCH_OPTION,
     json: { type: 'boolean', help: 'print the created execution as JSON (with --watch: the events as JSON lines)' },
   },
   arity: [1, 1],

@@ -1,9 +1,20 @@
 import type { InputField } from '../../model/definition.js'
 import { isJsonSchemaInput } from '../../model/json-schema-input.js'
 import type { HarmoniaClient, Workflow, WorkflowRequest } from '../../client/index.js'
-import { bool, int, JSON_OPTION, PAGE_OPTIONS, pageQuery, type Command, type CommandContext } from '../command.js'
+import {
+  bool,
+  JSON_OPTION,
+  PAGE_OPTIONS,
+  pageQuery,
+  printAnswer,
+  printPage,
+  VERSION_OPTION,
+  versionQuery,
+  type Command,
+  type CommandContext,
+} from '../command.js'
 import { loadObject } from '../documents.js'
-import { formatTable, formatTime, prettyJson } from '../format.js'
+import { fieldText, formatTable, formatTime, prettyJson } from '../format.js'
 import { EXIT } from '../io.js'
 
 /** Every workflow whose name is exactly `name` (the list filter matches substrings), newest update first. */
@@ -45,11 +56,7 @@ export const workflowCommands: Command[] = [
     arity: [1, 1],
     async run(ctx) {
       const { workflow, created } = await applyWorkflowFile(ctx, ctx.args[0]!)
-      ctx.io.stdout.write(
-        bool(ctx.values, 'json')
-          ? `${prettyJson(workflow)}\n`
-          : `${created ? 'created' : 'updated'} workflow ${describeWorkflow(workflow)}\n`,
-      )
+      printAnswer(ctx, workflow, () => `${created ? 'created' : 'updated'} workflow ${describeWorkflow(workflow)}`)
       return EXIT.ok
     },
   },
@@ -61,13 +68,13 @@ export const workflowCommands: Command[] = [
     arity: [0, 0],
     async run(ctx) {
       const page = await ctx.client().listWorkflows(pageQuery(ctx.values))
-      if (bool(ctx.values, 'json')) {
-        ctx.io.stdout.write(`${prettyJson(page)}\n`)
-        return EXIT.ok
-      }
-      const rows = page.items.map((w) => [w.workflow_id, w.name, String(w.version), String(w.tasks.length), formatTime(w.updated_at)])
-      const lines = formatTable(['ID', 'NAME', 'VERSION', 'TASKS', 'UPDATED'], rows, ctx.style)
-      ctx.io.stdout.write(`${lines.join('\n')}\n${ctx.style.dim(showing(page))}\n`)
+      printPage(ctx, page, ['ID', 'NAME', 'VERSION', 'TASKS', 'UPDATED'], (w) => [
+        w.workflow_id,
+        w.name,
+        String(w.version),
+        String(w.tasks.length),
+        formatTime(w.updated_at),
+      ])
       return EXIT.ok
     },
   },
@@ -75,11 +82,10 @@ export const workflowCommands: Command[] = [
     name: 'workflows get',
     args: '<workflow_id>',
     summary: 'show a workflow (the latest version, or --version)',
-    options: { version: { type: 'string', value: '<n>', help: 'that version instead of the latest' }, ...JSON_OPTION },
+    options: { ...VERSION_OPTION, ...JSON_OPTION },
     arity: [1, 1],
     async run(ctx) {
-      const version = int(ctx.values, 'version', 1)
-      const w = await ctx.client().getWorkflow(ctx.args[0]!, version === undefined ? {} : { version })
+      const w = await ctx.client().getWorkflow(ctx.args[0]!, versionQuery(ctx.values))
       if (bool(ctx.values, 'json')) {
         ctx.io.stdout.write(`${prettyJson(w)}\n`)
         return EXIT.ok
@@ -95,10 +101,7 @@ export const workflowCommands: Command[] = [
           ? [
               `  input:       a JSON Schema (${Object.keys((w.input.properties as object | undefined) ?? {}).join(', ') || 'no properties'})`,
             ]
-          : Object.entries(w.input as Record<string, InputField>).map(
-              ([name, f]) =>
-                `  input:       ${name} (${f.type ?? 'any'}${f.required ? ', required' : ''}${f.default !== undefined ? `, default ${JSON.stringify(f.default)}` : ''})`,
-            )),
+          : Object.entries(w.input as Record<string, InputField>).map(([name, f]) => `  input:       ${fieldText(name, f)}`)),
         ...Object.entries(w.output).map(
           ([name, expr]) => `  output:      ${name} = ${typeof expr === 'string' ? expr : JSON.stringify(expr)}`,
         ),
@@ -132,9 +135,3 @@ export const workflowCommands: Command[] = [
     },
   },
 ]
-
-/** `showing 1–20 of 31`. */
-export function showing(page: { items: unknown[]; total: number; offset: number }): string {
-  if (page.items.length === 0) return page.total === 0 ? 'none' : `none at offset ${page.offset} of ${page.total}`
-  return `showing ${page.offset + 1}–${page.offset + page.items.length} of ${page.total}`
-}
