@@ -218,7 +218,9 @@ export function createComponentService(
           const response = await fetch(`${url.replace(/\/+$/, '')}/health`, { signal: AbortSignal.timeout(5_000) })
           await response.body?.cancel()
           const latency_ms = Math.round(performance.now() - started)
-          return { name, healthy: response.ok, status_code: response.status, latency_ms }
+          const health = { name, healthy: response.ok, status_code: response.status, latency_ms }
+          // API.md: an unhealthy answer says why.
+          return response.ok ? health : { ...health, error: `GET /health answered ${response.status}` }
         } catch (error) {
           const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error)
           return { name, healthy: false, latency_ms: Math.round(performance.now() - started), error: cause }

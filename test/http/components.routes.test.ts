@@ -254,7 +254,7 @@ describeEachStore('components API', () => {
 
     const unhealthy = await call('GET', `/api/components/${names.down}/health`)
     expect(unhealthy.status).toBe(200)
-    expect(unhealthy.body).toMatchObject({ name: names.down, healthy: false, status_code: 503 })
+    expect(unhealthy.body).toMatchObject({ name: names.down, healthy: false, status_code: 503, error: 'GET /health answered 503' })
 
     const unreachable = await call('GET', `/api/components/${names.away}/health`)
     expect(unreachable.status).toBe(200)
