@@ -6,6 +6,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One file per core (vitest's default leaves one core idle): most files wait on processes and databases.
+    maxWorkers: '100%',
     globalSetup: ['test/support/build-once.ts'],
     // Engines made by tests log failed executions at warn; tests that read logs pass their own logger.
     // Component secrets are stored encrypted: engines on Postgres need a key (a test key, never a real one).

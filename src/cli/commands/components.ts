@@ -139,7 +139,8 @@ export const componentCommands: Command[] = [
       const facts = [
         ...(h.status_code !== undefined ? [`HTTP ${h.status_code}`] : []),
         ...(h.latency_ms !== undefined ? [`${h.latency_ms}ms`] : []),
-        ...(h.error ? [h.error] : []),
+        // An HTTP status says why already; the error is news only when there was no answer.
+        ...(h.error && h.status_code === undefined ? [h.error] : []),
       ].join(', ')
       const verdict = h.healthy ? ctx.style.status('completed', 'healthy') : ctx.style.status('failed', 'not healthy')
       printAnswer(ctx, h, () => `component ${h.name} ${verdict}${facts ? ` (${facts})` : ''}`)
