@@ -17,7 +17,7 @@ let harmonia: Harmonia
 let server: RunningServer
 beforeAll(async () => {
   harmonia = await createHarmonia({
-    database: 'memory:mcp',
+    database: 'memory:store',
     components: { math: { double: (input: unknown) => ({ n: (input as { n: number }).n * 2 }) } },
   })
   server = await startServer({
