@@ -5,7 +5,6 @@
 import type { InputField, RetryPolicyInput } from '../model/definition.js'
 import type { ExecutionStatus } from '../model/status.js'
 import type { EventType } from '../model/events.js'
-import type { ComponentSource } from '../model/components.js'
 
 export type { InputField, RetryPolicyInput }
 export type { Workflow, Execution, ExecutionSummary, TaskExecution, Template, Page, Checkpoint, StateRecord } from '../model/resources.js'
@@ -88,24 +87,8 @@ export type CheckpointListQuery = { execution_id?: string; limit?: number; offse
 /** `POST /api/subscriptions`: every event of every workflow unless `types` / `workflow_id` narrow it. */
 export type SubscriptionRequest = { url: string; types?: EventType[]; workflow_id?: string; secret?: string }
 
-/**
- * A component as `GET /api/components/{name}` answers it (API.md "Remote components"): never its secret, only
- * `has_secret`. Built-in and in-process components have no `url`, and no times.
- */
-export type Component = {
-  name: string
-  url: string | null
-  /** The actions it serves; null: any. */
-  actions: string[] | null
-  description: string
-  /** Seconds one call may take. */
-  timeout: number | null
-  metadata: Record<string, unknown>
-  source: ComponentSource
-  has_secret: boolean
-  created_at: string | null
-  updated_at: string | null
-}
+/** A component as `GET /api/components/{name}` answers it (API.md "Remote components"): never its secret, only `has_secret`. */
+export type { ComponentDescription as Component } from '../model/components.js'
 
 /** The body of `POST /api/components` (and of `PUT /api/components/{name}`, where `name` may be left out). */
 export type ComponentRequest = {
