@@ -67,6 +67,7 @@ const MIGRATION_LOCK_KEY = 0x4861726d // "Harm"
  * Opens the database named by `url`:
  * - `postgres://…` or `postgresql://…`: a postgres.js pool;
  * - `memory://`: an in-memory PGlite (gone on close);
+ * - another `scheme:`: an error;
  * - anything else: a PGlite data folder at that path, created if missing; undefined means
  *   `HARMONIA_DATA_DIR`, else `./.harmonia`; one process at a time (data-dir-lock.ts: DataDirLockedError).
  * Then applies the committed migrations (idempotent).
@@ -75,6 +76,11 @@ export async function openDatabase(url?: string, options: OpenDatabaseOptions = 
   const target = url ?? process.env.HARMONIA_DATA_DIR ?? DEFAULT_DATA_DIR
   if (/^postgres(ql)?:\/\//i.test(target)) return openPostgres(target, options)
   if (target === 'memory://') return usePglite(await createMemoryPglite(), 'memory://', options)
+  // `mysql://…` or `memory:x` is a mistake, not a folder to create; only the scheme is named (a URL may hold a password).
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(target)?.[1]
+  if (scheme !== undefined) {
+    throw new Error(`unsupported database URL scheme "${scheme}:": use postgres://…, memory:// or a folder path`)
+  }
   mkdirSync(target, { recursive: true })
   // Single-node: a second process on this folder is refused here, before PGlite touches its files.
   const lock = lockDataDir(target)

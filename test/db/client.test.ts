@@ -28,6 +28,21 @@ describe('openDatabase', () => {
     }
   })
 
+  it('refuses another URL scheme instead of making a folder of it, naming the scheme and never the password', async () => {
+    for (const [url, scheme] of [
+      ['mysql://harmonia:hunter2@127.0.0.1/db', 'mysql:'],
+      ['memory:mcp', 'memory:'],
+      ['sqlite:data.db', 'sqlite:'],
+    ] as const) {
+      const error = await openDatabase(url).then(
+        () => undefined,
+        (e: unknown) => e as Error,
+      )
+      expect(error?.message).toBe(`unsupported database URL scheme "${scheme}": use postgres://…, memory:// or a folder path`)
+      expect(existsSync(url)).toBe(false)
+    }
+  })
+
   it('a path is a PGlite data folder, created if missing; without a URL, HARMONIA_DATA_DIR', async () => {
     const dir = join(root, 'nested', 'data')
     const previous = process.env.HARMONIA_DATA_DIR
