@@ -7,7 +7,7 @@ failure raises HarmoniaConnectionError.
 
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Sequence, Union
+from typing import Any, AsyncIterator, Dict, List, Mapping, Optional, Sequence, TypeVar, Union
 
 from ._http import _NO_BODY, QueryValue, Transport, seg
 from .watch import watch_execution
@@ -15,6 +15,7 @@ from .watch import watch_execution
 __all__ = ["HarmoniaClient", "HarmoniaStateClient", "get_harmonia_client", "get_harmonia_state_client"]
 
 JsonDict = Dict[str, Any]
+_Self = TypeVar("_Self", bound="_Base")
 Tasks = Union[Sequence[Mapping[str, Any]], Mapping[str, Mapping[str, Any]]]
 
 
@@ -49,6 +50,19 @@ class _Base:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.url!r})"
+
+    async def health(self) -> JsonDict:
+        """``GET /health``: the server's status, version, database and node (needs no token)."""
+        return await self._get("/health")
+
+    async def close(self) -> None:
+        """Nothing to release (each request is its own connection); here so Tekton-style code can always call it."""
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
 
     async def _get(self, path: str, query: Optional[Mapping[str, QueryValue]] = None) -> Any:
         return await self._http.request("GET", path, query=query)

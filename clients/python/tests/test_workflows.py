@@ -76,3 +76,15 @@ class WorkflowTests(unittest.IsolatedAsyncioTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ClientLifecycleTests(unittest.IsolatedAsyncioTestCase):
+    async def test_health_and_async_with(self) -> None:
+        server = support.shared_server()
+        async with await get_harmonia_client(server.url, token=server.token) as client:
+            health = await client.health()
+            self.assertEqual(health["status"], "healthy")
+            self.assertEqual(health["component"], "harmonia")
+            self.assertIn(health["database"], ("pglite", "postgres", "memory"))
+        await client.close()  # closing again is harmless
+
