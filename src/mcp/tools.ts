@@ -158,6 +158,34 @@ export const TOOLS: readonly McpTool[] = [
     request: (args) => ({ method: 'POST', path: `/api/templates/${seg(args.template_id)}/instantiate`, body: rest(args, 'template_id') }),
   },
   {
+    name: 'get_template',
+    description: 'Get a template (the latest version, or the given version) with its parameters and their types.',
+    input: v.object({ template_id: id('template_id'), version }),
+    request: (args) => ({ method: 'GET', path: `/api/templates/${seg(args.template_id)}`, query: { version: args.version as number } }),
+  },
+  {
+    name: 'create_checkpoint',
+    description: "Checkpoint an execution: its tasks' statuses, completed outputs and state, to restore later.",
+    input: REQUEST_BODIES.CreateCheckpoint,
+    request: (args) => ({ method: 'POST', path: '/api/checkpoints', body: args }),
+  },
+  {
+    name: 'list_checkpoints',
+    description: 'List checkpoints, of every execution or of one.',
+    input: v.object({ execution_id: v.optional(id('execution_id')), limit: page.limit, offset: page.offset }),
+    request: (args) => ({
+      method: 'GET',
+      path: '/api/checkpoints',
+      query: { execution_id: args.execution_id as string, limit: args.limit as number, offset: args.offset as number },
+    }),
+  },
+  {
+    name: 'restore_from_checkpoint',
+    description: 'Start a new execution from a checkpoint: completed tasks keep their outputs, the rest run.',
+    input: v.object({ checkpoint_id: id('checkpoint_id') }),
+    request: (args) => ({ method: 'POST', path: `/api/checkpoints/${seg(args.checkpoint_id)}/restore` }),
+  },
+  {
     name: 'list_components',
     description: 'List the components tasks can call (built-in, embedded and remote), with their actions.',
     input: v.object({}),

@@ -111,8 +111,58 @@ describe('MCP over Streamable HTTP at /mcp', () => {
     const history = await call(client, 'get_execution_history', { execution_id: started.json.execution_id })
     expect(history.isError).toBe(false)
     expect(JSON.stringify(history.json)).toContain('workflow_completed')
+    const checkpoint = await call(client, 'create_checkpoint', { execution_id: started.json.execution_id })
+    expect(checkpoint.json).toMatchObject({ execution_id: started.json.execution_id })
+    const checkpoints = await call(client, 'list_checkpoints', { execution_id: started.json.execution_id })
+    expect(checkpoints.json.items.map((c: { checkpoint_id: string }) => c.checkpoint_id)).toEqual([checkpoint.json.checkpoint_id])
+    const restored = await call(client, 'restore_from_checkpoint', { checkpoint_id: checkpoint.json.checkpoint_id })
+    expect(restored.isError).toBe(false)
+    expect(await completed(client, restored.json.execution_id as string)).toMatchObject({ status: 'completed', output: { result: 42 } })
     const components = await call(client, 'list_components')
     expect(JSON.stringify(components.json)).toContain('"math"')
+    await client.close()
+  })
+
+  it('steers an execution (pause, resume, signal, cancel, rerun) and drives templates and workflow versions', async () => {
+    const client = await connect(TOKENS.admin)
+    const gated = await call(client, 'create_workflow', {
+      name: 'mcp-gated',
+      tasks: [
+        { id: 'gate', component: 'harmonia', action: 'wait_for_signal', input: { name: 'go' } },
+        { id: 'after', component: 'math', action: 'double', input: { n: '${tasks.gate.output.n}' }, depends_on: ['gate'] },
+      ],
+      output: { result: '${tasks.after.output.n}' },
+    })
+    const workflowId = gated.json.workflow_id as string
+    const status = async (id: string) => (await call(client, 'get_workflow_status', { execution_id: id })).json
+    const first = (await call(client, 'execute_workflow', { workflow_id: workflowId })).json.execution_id as string
+    expect((await call(client, 'pause_workflow', { execution_id: first })).isError).toBe(false)
+    expect((await call(client, 'resume_workflow', { execution_id: first })).isError).toBe(false)
+    while ((await status(first)).task_executions.gate.status !== 'running') await new Promise((r) => setTimeout(r, 20))
+    expect((await call(client, 'send_signal', { execution_id: first, name: 'go', payload: { n: 4 } })).isError).toBe(false)
+    expect(await completed(client, first)).toMatchObject({ status: 'completed', output: { result: 8 } })
+    const rerun = await call(client, 'rerun_execution', { execution_id: first, tasks: ['after'] })
+    expect(await completed(client, rerun.json.execution_id as string)).toMatchObject({ status: 'completed', output: { result: 8 } })
+    const second = (await call(client, 'execute_workflow', { workflow_id: workflowId })).json.execution_id as string
+    expect((await call(client, 'cancel_workflow', { execution_id: second })).isError).toBe(false)
+    expect(await completed(client, second)).toMatchObject({ status: 'canceled' })
+
+    const updated = await call(client, 'update_workflow', { workflow_id: workflowId, definition: { ...DOUBLER, name: 'mcp-gated' } })
+    expect(updated.json).toMatchObject({ workflow_id: workflowId, version: 2 })
+    expect((await call(client, 'get_workflow', { workflow_id: workflowId, version: 1 })).json.tasks[0].id).toBe('gate')
+    const template = await call(client, 'create_template', {
+      name: 'mcp-template',
+      workflow_definition_id: workflowId,
+      parameters: { n: { type: 'integer', required: true } },
+    })
+    expect(template.isError).toBe(false)
+    const templateId = template.json.template_id as string
+    expect((await call(client, 'get_template', { template_id: templateId })).json).toMatchObject({ name: 'mcp-template' })
+    expect((await call(client, 'list_templates', { filter: 'mcp-template' })).json.items).toHaveLength(1)
+    const made = await call(client, 'instantiate_template', { template_id: templateId, parameter_values: { n: 3 }, name: 'from-template' })
+    expect(made.json).toMatchObject({ name: 'from-template' })
+    expect((await call(client, 'delete_workflow', { workflow_id: made.json.workflow_id })).json).toEqual({ ok: true })
+    expect((await call(client, 'get_workflow', { workflow_id: made.json.workflow_id })).json).toMatchObject({ status: 404 })
     await client.close()
   })
 
