@@ -29,6 +29,25 @@ afterAll(async () => {
   if (project) await rm(project, { recursive: true, force: true })
 })
 
+const toolNames = (answer: unknown): string[] =>
+  ((answer as { result?: { tools?: { name: string }[] } }).result?.tools ?? []).map((t) => t.name)
+
+/** One JSON-RPC request to `npx harmonia mcp` over stdio, and its answer (the first line it writes). */
+async function overStdio(url: string, request: string): Promise<unknown> {
+  const child = spawn('npx', ['harmonia', 'mcp', '--url', url], { cwd: project, stdio: ['pipe', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+  const exited = new Promise((resolve) => child.once('exit', resolve))
+  child.stdin.write(`${request}\n`)
+  try {
+    await until(() => out.includes('\n'), 'harmonia mcp answers', 30_000)
+  } finally {
+    child.stdin.end()
+    await exited
+  }
+  return JSON.parse(out.split('\n')[0]!)
+}
+
 describe('the packed package', () => {
   it('ships compiled JavaScript, declarations, migrations and the UI — not the sources or the tests', async () => {
     const { stdout } = await run('npm', ['pack', '--dry-run', '--json'], { cwd: ROOT, maxBuffer: 1 << 24 })
@@ -53,7 +72,7 @@ describe('the packed package', () => {
     ).toEqual([])
   })
 
-  it('`npx harmonia serve` answers /health', async () => {
+  it('`npx harmonia serve` answers /health and /mcp, and `npx harmonia mcp` lists the tools over stdio', async () => {
     const child = spawn('npx', ['harmonia', 'serve', '--port', '0', '--host', '127.0.0.1'], {
       cwd: project,
       env: {
@@ -73,6 +92,15 @@ describe('the packed package', () => {
       const url = /http:\/\/127\.0\.0\.1:\d+/.exec(output)![0]
       const health = (await (await fetch(`${url}/health`)).json()) as Record<string, unknown>
       expect(health).toMatchObject({ status: 'healthy', component: 'harmonia', database: 'pglite' })
+      // Its MCP endpoint, and `npx harmonia mcp` (stdio) calling it: the SDK ships with the package.
+      const listTools = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' })
+      const overHttp = await fetch(`${url}/mcp`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: listTools,
+      })
+      expect(toolNames(await overHttp.json())).toContain('execute_workflow')
+      expect(toolNames(await overStdio(url, listTools))).toContain('execute_workflow')
     } finally {
       child.kill('SIGTERM')
       await new Promise((resolve) => child.once('exit', resolve))
