@@ -1,13 +1,17 @@
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js'
 import { Hono } from 'hono'
 import { createTransport } from '../client/transport.js'
-import { createMcpServer } from '../mcp/server.js'
 
 /** The origin the tools' requests are addressed to: they never leave the process (see mcpRoutes). */
 const IN_PROCESS = 'http://harmonia.in-process'
 
 /** The app's own fetch: a request answered in-process, with the connection (env) of the request that caused it. */
 export type AppFetch = (request: Request, env: unknown) => Response | Promise<Response>
+
+/** The MCP SDK (with zod and ajv: ~0.3 s and ~28 MiB) is loaded by the first /mcp request, not by every server start. */
+let sdk:
+  Promise<[typeof import('../mcp/server.js'), typeof import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]> | undefined
+const loadSdk = () =>
+  (sdk ??= Promise.all([import('../mcp/server.js'), import('@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js')]))
 
 /**
  * `/mcp` (API.md Part 2 "MCP"): the MCP Streamable HTTP endpoint, stateless (a server and a transport per request,
@@ -17,6 +21,7 @@ export type AppFetch = (request: Request, env: unknown) => Response | Promise<Re
  */
 export function mcpRoutes(fetchApp: AppFetch) {
   return new Hono().all('/', async (c) => {
+    const [{ createMcpServer }, { WebStandardStreamableHTTPServerTransport }] = await loadSdk()
     const authorization = c.req.header('authorization')
     const api = createTransport({
       url: IN_PROCESS,
