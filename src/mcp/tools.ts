@@ -6,7 +6,7 @@
 import * as v from 'valibot'
 import { EXECUTION_STATUSES } from '../model/status.js'
 import { REQUEST_BODIES } from '../http/schemas.js'
-import type { Query } from '../client/transport.js'
+import { seg as segment, type Query } from '../client/transport.js'
 
 /** The request a tool makes of the API. */
 export type ToolRequest = { method: 'GET' | 'POST' | 'PUT' | 'DELETE'; path: string; query?: Query; body?: unknown }
@@ -26,7 +26,8 @@ const page = {
   offset: v.optional(v.pipe(v.number('offset must be a number'), v.integer(), v.minValue(0))),
   filter: v.optional(v.string('filter must be a string')),
 }
-const seg = (value: unknown) => encodeURIComponent(String(value))
+/** A path segment from an argument the schema has checked is a string. */
+const seg = (value: unknown) => segment(value as string)
 
 /** The arguments without the ones that went into the path. */
 function rest(args: Record<string, unknown>, ...taken: string[]): Record<string, unknown> {

@@ -29,6 +29,7 @@ import {
   type WorkflowDefinition,
 } from './definition.js'
 import { checkTimerRanges } from './limits.js'
+import { isMissingKey } from './parse.js'
 import { describeInputType, describeValue, matchesInputType } from './input.js'
 import { isJsonSchemaInput, schemaProblems } from './json-schema-input.js'
 import { checkSchedules } from './schedule-check.js'
@@ -151,8 +152,7 @@ function issueToErrors(issue: v.BaseIssue<unknown>, sketches: TaskSketch[], pare
   const nested = issue.type === 'union' ? (issue.issues ?? []).filter((sub) => (sub.path?.length ?? 0) > 0) : []
   if (nested.length > 0) return nested.flatMap((sub) => issueToErrors(sub, sketches, segments))
   const path = formatPath(segments)
-  // A missing required key arrives as an `object` issue whose input is undefined.
-  const reason = issue.input === undefined && issue.type === 'object' ? 'is required' : issue.message
+  const reason = isMissingKey(issue) ? 'is required' : issue.message
   const [first, index] = segments
   if (first === 'tasks' && typeof index === 'number') {
     const field = formatPath(segments.slice(2))
